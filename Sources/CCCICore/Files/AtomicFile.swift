@@ -1,0 +1,78 @@
+// Durable file updates. Every file the toolkit writes goes through `writeAtomically`:
+//
+//   1. create `.<name>.tmp-<pid>-<random>` beside the target (O_CREAT|O_EXCL, the final mode),
+//   2. write every byte and fsync(2) the file,
+//   3. renameat(2) it over the target (atomic: readers see the old file or the new, never a mix),
+//   4. fsync(2) the directory, so the rename itself survives a power cut.
+//
+// A crash before step 3 leaves only a temporary file (named so `isTemporary` recognises it and
+// cleanup can remove it); after step 3 the new content is complete. Appends to a log go through
+// `appendLine`, which first repairs a missing trailing newline (a torn last line must never glue
+// itself onto the next record) and fsyncs after writing.
+import Glibc
+
+public enum AtomicFile {
+    /// Replaces `name` in `dir` with `bytes`, durably.
+    public static func write(_ bytes: [UInt8], to name: String, in dir: FileDescriptor, mode: mode_t = 0o600) throws(SystemError) {
+        let temp = try temporaryName(for: name)
+        let fd = try FileDescriptor.open(temp, relativeTo: dir, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+        do throws(SystemError) {
+            try fd.setMode(mode)  // the umask must not weaken or widen what was asked for
+            try fd.writeAll(bytes)
+            try fd.sync()
+            try fd.close()
+            try Path.rename(temp, in: dir, to: name, in: dir)
+        } catch {
+            fd.closeQuietly()
+            try? Path.unlink(temp, in: dir)
+            throw error
+        }
+        try dir.sync()
+    }
+
+    public static func write(_ text: String, to name: String, in dir: FileDescriptor, mode: mode_t = 0o600) throws(SystemError) {
+        try write(Array(text.utf8), to: name, in: dir, mode: mode)
+    }
+
+    /// Appends one line (a newline is added) to `name`, creating it, durably.
+    public static func appendLine(_ line: String, to name: String, in dir: FileDescriptor, mode: mode_t = 0o600) throws(SystemError) {
+        let fd = try FileDescriptor.open(name, relativeTo: dir, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, mode: mode)
+        defer { fd.closeQuietly() }
+        var bytes = Array(line.utf8)
+        bytes.append(0x0A)
+        let size = try fd.status().st_size
+        if size > 0 {
+            var last: [UInt8] = [0]
+            let n = try fd.read(into: &last, at: Int64(size) - 1)
+            if n == 1 && last[0] != 0x0A { bytes.insert(0x0A, at: 0) }
+        }
+        try fd.writeAll(bytes)
+        try fd.sync()
+        if size == 0 { try dir.sync() }
+    }
+
+    /// Reads a whole file below `dir`, refusing more than `limit` bytes.
+    public static func read(_ name: String, in dir: FileDescriptor = .currentDirectory, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+        let fd = try FileDescriptor.open(name, relativeTo: dir, O_RDONLY | O_NOFOLLOW)
+        defer { fd.closeQuietly() }
+        do throws(SystemError) { return try fd.readAll(limit: limit) } catch { throw SystemError(error.call, errno: error.errno, path: name) }
+    }
+
+    /// Reads a file if it exists; nil when it does not.
+    public static func readIfExists(_ name: String, in dir: FileDescriptor = .currentDirectory, limit: Int = 64 << 20) throws(SystemError) -> [UInt8]? {
+        do throws(SystemError) { return try read(name, in: dir, limit: limit) } catch {
+            if error.errno == ENOENT { return nil }
+            throw error
+        }
+    }
+
+    /// Whether a directory entry is a temporary file left by an interrupted `write`.
+    public static func isTemporary(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.contains(".tmp-")
+    }
+
+    static func temporaryName(for name: String) throws(SystemError) -> String {
+        let random = try Kernel.randomBytes(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return ".\(name).tmp-\(Kernel.processID)-\(random)"
+    }
+}

@@ -1,0 +1,53 @@
+#define _GNU_SOURCE
+#include "csystem.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+
+int ccci_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int ccci_flock(int fd, int operation) { return flock(fd, operation); }
+ssize_t ccci_getrandom(void *buffer, size_t length, unsigned int flags) { return getrandom(buffer, length, flags); }
+int ccci_posix_openpt(int flags) { return posix_openpt(flags); }
+int ccci_grantpt(int fd) { return grantpt(fd); }
+int ccci_unlockpt(int fd) { return unlockpt(fd); }
+int ccci_ptsname_r(int fd, char *buffer, size_t length) { return ptsname_r(fd, buffer, length); }
+int ccci_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+int ccci_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+short ccci_spawn_flag_setsid(void) { return POSIX_SPAWN_SETSID; }
+int ccci_execvpe(const char *file, char *const argv[], char *const envp[]) { return execvpe(file, argv, envp); }
+
+ssize_t ccci_llistxattr(const char *path, char *list, size_t size) { return llistxattr(path, list, size); }
+ssize_t ccci_lgetxattr(const char *path, const char *name, void *value, size_t size) { return lgetxattr(path, name, value, size); }
+int ccci_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags) {
+    return lsetxattr(path, name, value, size, flags);
+}
+ssize_t ccci_flistxattr(int fd, char *list, size_t size) { return flistxattr(fd, list, size); }
+ssize_t ccci_fgetxattr(int fd, const char *name, void *value, size_t size) { return fgetxattr(fd, name, value, size); }
+int ccci_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+    return fsetxattr(fd, name, value, size, flags);
+}
+
+int ccci_seek_data(void) { return SEEK_DATA; }
+int ccci_seek_hole(void) { return SEEK_HOLE; }
+ssize_t ccci_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len, unsigned int flags) {
+    return copy_file_range(fd_in, (loff_t *)off_in, fd_out, (loff_t *)off_out, len, flags);
+}
+int ccci_sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags) {
+    return sync_file_range(fd, offset, nbytes, flags);
+}
+unsigned int ccci_sync_file_range_write(void) { return SYNC_FILE_RANGE_WRITE; }
+unsigned int ccci_sync_file_range_wait_before(void) { return SYNC_FILE_RANGE_WAIT_BEFORE; }
+unsigned int ccci_sync_file_range_wait_after(void) { return SYNC_FILE_RANGE_WAIT_AFTER; }
+int ccci_posix_fadvise(int fd, int64_t offset, int64_t len, int advice) { return posix_fadvise(fd, offset, len, advice); }
+int ccci_fadv_dontneed(void) { return POSIX_FADV_DONTNEED; }
+int ccci_fadv_sequential(void) { return POSIX_FADV_SEQUENTIAL; }
+int ccci_syncfs(int fd) { return syncfs(fd); }

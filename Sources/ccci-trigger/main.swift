@@ -1,0 +1,2 @@
+import CCCICore
+Command("ccci-trigger", summary: "x").main { _ in .ok(["a": 1]) }
