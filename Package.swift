@@ -25,10 +25,13 @@ let package = Package(
     dependencies: [],
     targets: [
         .target(name: "CSystem"),
-        .target(name: "CCCICore", dependencies: ["CSystem"], swiftSettings: strict),
+        .target(name: "CSHA256"),
+        .target(name: "CCCICore", dependencies: ["CSystem", "CSHA256"], swiftSettings: strict),
+        .target(name: "CCCIArchive", dependencies: ["CCCICore"], swiftSettings: strict),
+        .testTarget(name: "CCCIArchiveTests", dependencies: ["CCCIArchive", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CCCICoreTests", dependencies: ["CCCICore", "TestSupport"], swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["CCCICore"], path: "Tests/TestSupport", swiftSettings: strict),
     ] + commands.map {
-        .executableTarget(name: $0, dependencies: ["CCCICore"], swiftSettings: strict, linkerSettings: staticLink)
+        .executableTarget(name: $0, dependencies: ["CCCICore", "CCCIArchive"], swiftSettings: strict, linkerSettings: staticLink)
     }
 )

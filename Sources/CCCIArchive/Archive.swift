@@ -1,0 +1,2 @@
+// The pax archive library: placeholder until it lands.
+import CCCICore

@@ -1,0 +1,3 @@
+import Testing
+@testable import CCCIArchive
+@Test func placeholder() { #expect(Bool(true)) }
