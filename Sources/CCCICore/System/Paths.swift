@@ -134,6 +134,13 @@ public enum Path {
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
+    /// Wraps mkdtemp(3): a new directory (0700) named `<prefix>XXXXXX`.
+    public static func makeTemporaryDirectory(prefix: String) throws(SystemError) -> String {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        guard let result = mkdtemp(&template) else { throw SystemError("mkdtemp", errno: errno, path: prefix) }
+        return String(cString: result)
+    }
+
     /// Removes a tree below `dir` without following symlinks. Used only on paths the toolkit itself
     /// created (staging and temporary directories).
     public static func removeTree(_ path: String, in dir: FileDescriptor = .currentDirectory) throws(SystemError) {

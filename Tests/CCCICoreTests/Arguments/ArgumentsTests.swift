@@ -1,0 +1,58 @@
+import Testing
+@testable import CCCICore
+
+@Suite struct ArgumentParsing {
+    let options: [Option] = [
+        .flag("quick", short: "q", "quick"),
+        .value("state", "DIR", "state", default: "/var/lib/ci-warm"),
+        .repeated("version", "V", "versions"),
+        .value("timeout", "S", "timeout"),
+    ]
+
+    func parse(_ argv: [String], operands: [Operand] = [.required("APP", "app")], trailing: Bool = false) throws(Failure) -> Arguments {
+        try Arguments.parse(argv, options: options, operands: operands, acceptsTrailingCommand: trailing)
+    }
+
+    @Test func longShortInlineAndDefaults() throws {
+        let a = try parse(["-q", "app1", "--version", "1", "--version=2", "--timeout=3.5"])
+        #expect(a.flag("quick"))
+        #expect(a.operand("APP") == "app1")
+        #expect(a.values("version") == ["1", "2"])
+        #expect(a.value("state") == "/var/lib/ci-warm")
+        #expect(try a.seconds("timeout") == 3.5)
+    }
+
+    @Test func doubleDashEndsOptions() throws {
+        let a = try parse(["--", "--quick"])
+        #expect(a.operand("APP") == "--quick")
+        #expect(!a.flag("quick"))
+        let t = try parse(["app", "--", "sh", "-c", "x"], trailing: true)
+        #expect(t.trailing == ["sh", "-c", "x"])
+    }
+
+    @Test(arguments: [
+        ["--nope", "a"], ["a", "-z"], ["--quick=1", "a"], ["a", "--state"], [], ["a", "b"], ["-qx", "a"],
+    ])
+    func usageErrors(_ argv: [String]) {
+        #expect { try parse(argv) } throws: { ($0 as? Failure)?.exit == .usage }
+    }
+
+    @Test func badNumbers() throws {
+        let a = try parse(["a", "--timeout", "-1"])
+        #expect { try a.seconds("timeout") } throws: { ($0 as? Failure)?.exit == .usage }
+        let b = try parse(["a", "--timeout", "x"])
+        #expect { try b.integer("timeout", in: 1...3) } throws: { ($0 as? Failure)?.exit == .usage }
+    }
+
+    @Test func trailingCommandRequired() {
+        #expect { try parse(["a"], trailing: true) } throws: { ($0 as? Failure)?.exit == .usage }
+    }
+
+    @Test func helpListsEveryOption() {
+        let c = Command("ccci-x", summary: "does x", options: options, operands: [.required("APP", "the app")], exits: [(.ok, "done")])
+        let h = c.help()
+        for o in options { #expect(h.contains("--\(o.name)")) }
+        #expect(h.hasPrefix("usage: ccci-x [options] APP"))
+        #expect(h.contains("docs/exit-codes.md"))
+    }
+}

@@ -1,0 +1,135 @@
+import Glibc
+import TestSupport
+import Testing
+@testable import CCCICore
+
+@Suite struct GateDecisions {
+    func decide(_ current: String, _ versions: [String], notes: [String: String] = [:], policy: Gate.Policy = .minor) throws -> Verdict {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        try d.makeDirectory("releaseNotes")
+        for (v, text) in notes { try d.write("releaseNotes/\(v).md", text) }
+        return Gate.decide(current: current, candidates: versions, notes: ReleaseNotes(directory: d.path), markers: .standard, policy: policy)
+    }
+
+    func reasons(_ v: Verdict, _ version: String) -> [String] {
+        v.held.first { $0.version == version }?.reasons.map(\.reason) ?? []
+    }
+
+    @Test func takesTheNewestMinorAndHoldsTheMajor() throws {
+        let v = try decide("10.7.1+26.6.2", ["10.7.1+26.6.2", "10.7.9+26.6.2", "10.8.0+26.7.0", "11.0.0+27.0.0"])
+        #expect(v.decision == .apply)
+        #expect(v.target == "10.8.0+26.7.0")
+        #expect(v.latest == "11.0.0+27.0.0")
+        #expect(reasons(v, "11.0.0+27.0.0") == ["major-recipe", "major-upstream"])
+        #expect(v.alertKind == "held-major")
+    }
+
+    @Test func onlyMajorsAvailableIsAHold() throws {
+        let v = try decide("10.7.1+26.6.2", ["11.0.0+26.6.2"])
+        #expect(v.decision == .hold)
+        #expect(v.target == "10.7.1+26.6.2")
+    }
+
+    @Test func upstreamMajorInsideARecipeMinorIsHeld() throws {
+        let v = try decide("10.7.1+26.6.2", ["10.8.0+27.0.0"])
+        #expect(v.decision == .hold)
+        #expect(reasons(v, "10.8.0+27.0.0") == ["major-upstream"])
+    }
+
+    @Test func stopsBeforeTheFirstManualMigrationEvenIfLaterOnesAreClean() throws {
+        let v = try decide(
+            "1.0.0+1.0.0", ["1.0.1+1.0.0", "1.1.0+1.1.0", "1.2.0+1.2.0", "1.3.0+1.3.0"],
+            notes: ["1.1.0+1.1.0": "Nothing special.", "1.2.0+1.2.0": "# 1.2.0\n\nBefore upgrading you MUST\nexport the database.", "1.3.0+1.3.0": "clean"])
+        #expect(v.decision == .apply)
+        #expect(v.target == "1.1.0+1.1.0")
+        let held = try #require(v.held.first { $0.version == "1.2.0+1.2.0" }?.reasons.first)
+        #expect(held.reason == "manual-migration")
+        #expect(held.phrase == "before upgrading you must")
+        #expect(held.file == "releaseNotes/1.2.0+1.2.0.md")
+        #expect(held.line == 3)
+        #expect(reasons(v, "1.3.0+1.3.0") == ["behind-manual-migration"])
+        #expect(v.alertKind == "held-manual-migration")
+        #expect(v.notesRead == 3)
+    }
+
+    @Test func manualMigrationInTheVeryNextVersionHolds() throws {
+        let v = try decide("1.0.0+1.0.0", ["1.0.1+1.0.0"], notes: ["1.0.1+1.0.0": "Breaking change: config moved"])
+        #expect(v.decision == .hold)
+        #expect(v.alertKind == "held-manual-migration")
+    }
+
+    @Test func unreadableNotesHoldFailClosed() throws {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        try d.makeDirectory("releaseNotes")
+        try d.makeDirectory("releaseNotes/1.0.1+1.0.0.md")  // a directory where a file should be
+        let v = Gate.decide(current: "1.0.0+1.0.0", candidates: ["1.0.1+1.0.0"], notes: ReleaseNotes(directory: d.path), markers: .standard, policy: .minor)
+        #expect(v.decision == .hold)
+        #expect(reasons(v, "1.0.1+1.0.0") == ["notes-unreadable"])
+    }
+
+    @Test func fallsBackToReleaseDirectory() throws {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        try d.makeDirectory("release")
+        try d.write("release/1.0.1+1.0.0", "manual intervention needed")
+        let v = Gate.decide(current: "1.0.0+1.0.0", candidates: ["1.0.1+1.0.0"], notes: ReleaseNotes(directory: d.path), markers: .standard, policy: .minor)
+        #expect(v.held.first?.reasons.first?.file == "release/1.0.1+1.0.0")
+    }
+
+    @Test func policyPatchHoldsMinors() throws {
+        let v = try decide("1.0.0+1.0.0", ["1.0.1+1.0.0", "1.1.0+1.0.0"], policy: .patch)
+        #expect(v.target == "1.0.1+1.0.0")
+        #expect(reasons(v, "1.1.0+1.0.0") == ["policy"])
+        #expect(v.alertKind == "held-policy")
+    }
+
+    @Test func policyAllTakesMajorsButNotManualMigrations() throws {
+        let v = try decide("1.0.0+1.0.0", ["2.0.0+2.0.0", "3.0.0+3.0.0"], notes: ["3.0.0+3.0.0": "manual migration"], policy: .all)
+        #expect(v.target == "2.0.0+2.0.0")
+    }
+
+    @Test func unparsableCurrentHoldsEverything() throws {
+        let v = try decide("garbage", ["1.0.0+1.0.0"])
+        #expect(v.decision == .hold)
+        #expect(v.alertKind == "held-unparsable")
+    }
+
+    @Test func unparsableCandidatesAndDowngradesAreReportedNotTaken() throws {
+        let v = try decide("1.1.0+1.0.0", ["latest", "1.0.0+1.0.0", "1.1.0+1.0.0"])
+        #expect(v.decision == .noop)
+        #expect(reasons(v, "latest") == ["unparsable"])
+        #expect(reasons(v, "1.0.0+1.0.0") == ["downgrade"])
+    }
+
+    @Test func noopWhenCurrentIsLatest() throws {
+        let v = try decide("1.0.0+1.0.0", ["1.0.0+1.0.0"])
+        #expect(v.decision == .noop)
+        #expect(v.held.isEmpty)
+        #expect(v.alertKind == nil)
+    }
+
+    @Test func variantChangeIsHeld() throws {
+        let v = try decide("5.0.3+27.0.1-fpm", ["5.0.4+27.0.1-apache"])
+        #expect(v.decision == .hold)
+    }
+}
+
+@Suite struct ManualMigrationMarkers {
+    @Test(arguments: [
+        "This release needs a MANUAL MIGRATION.", "**Manual\nmigration** required", "manual-migration", "Migration required!",
+        "_breaking change_: the port moved", "Before upgrading, you must run", "requires manual intervention",
+    ])
+    func matches(_ text: String) { #expect(Markers.standard.firstMatch(in: text) != nil) }
+
+    @Test(arguments: ["Updated images.", "migrations run automatically", "manually tested", "breaking news"])
+    func doesNotMatch(_ text: String) { #expect(Markers.standard.firstMatch(in: text) == nil) }
+
+    @Test func customMarkersReplaceDefaults() {
+        let m = Markers.parse("# ours\n\nrun the upgrade script\n")
+        #expect(m.phrases == ["run the upgrade script"])
+        #expect(m.firstMatch(in: "Please run the\nupgrade script.")?.line == 1)
+        #expect(m.firstMatch(in: "manual migration") == nil)
+    }
+}
