@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# ccci-gate: decisions, release-notes scanning, and fail-closed behaviour on bad input.
+
+load helpers
+
+setup() {
+    setup_scratch
+    R=$SCRATCH/recipe
+    mkdir -p "$R/releaseNotes"
+    printf '%s\n' 10.6.0+26.5.0 10.7.1+26.6.2 10.7.9+26.6.2 10.8.0+26.7.0 10.9.0+26.8.0 11.0.0+27.0.0 >"$SCRATCH/tags"
+}
+
+teardown() { teardown_scratch; }
+
+@test "takes the newest minor inside the current majors and holds the major" {
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" <"$SCRATCH/tags"
+    assert_success
+    echo "$output" | jq -e '.decision == "apply" and .target == "10.9.0+26.8.0" and .latest == "11.0.0+27.0.0"'
+    echo "$output" | jq -e '.bump == {"recipe":"minor","upstream":"minor"} and .latest_bump == {"recipe":"major","upstream":"major"}'
+    echo "$output" | jq -e '[.held[] | select(.version == "11.0.0+27.0.0") | .reasons[].reason] == ["major-recipe","major-upstream"]'
+    echo "$output" | jq -e '.alert == "held-major"'
+    echo "$output" | jq -e '[.held[] | select(.version == "10.6.0+26.5.0") | .reasons[].reason] == ["downgrade"]'
+}
+
+@test "stops before the first version whose notes ask for a manual migration" {
+    printf '# 10.8.0\n\nThe database schema changed.\nA **manual\nmigration** is required.\n' >"$R/releaseNotes/10.8.0+26.7.0.md"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" <"$SCRATCH/tags"
+    assert_success
+    echo "$output" | jq -e '.decision == "apply" and .target == "10.7.9+26.6.2" and .alert == "held-manual-migration"'
+    echo "$output" | jq -e '.held[] | select(.version == "10.8.0+26.7.0") | .reasons[0] == {"reason":"manual-migration","phrase":"manual migration","file":"releaseNotes/10.8.0+26.7.0.md","line":4}'
+    echo "$output" | jq -e '.held[] | select(.version == "10.9.0+26.8.0") | .reasons[0].reason == "behind-manual-migration"'
+}
+
+@test "a manual migration right after the current version is a hold (exit 1)" {
+    echo "Breaking change: KC_HOSTNAME is now required" >"$R/releaseNotes/10.7.9+26.6.2.md"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" <"$SCRATCH/tags"
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .target == "10.7.1+26.6.2"'
+}
+
+@test "only a major bump available: hold, exit 1, no churn suggested" {
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --version 11.0.0+27.0.0
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .target == .current and .alert == "held-major"'
+}
+
+@test "noop when nothing is newer" {
+    run --separate-stderr ccci-gate --current 11.0.0+27.0.0 <"$SCRATCH/tags"
+    assert_success
+    echo "$output" | jq -e '.decision == "noop" and .alert == null'
+}
+
+@test "reads a JSON array or an object with versions on stdin" {
+    echo '["1.0.0+1.0","1.0.1+1.0"]' >"$SCRATCH/a.json"
+    run --separate-stderr ccci-gate --current 1.0.0+1.0 <"$SCRATCH/a.json"
+    assert_success
+    echo "$output" | jq -e '.target == "1.0.1+1.0"'
+    echo '{"app":"x","versions":["1.0.0+1.0","1.1.0+1.0"]}' >"$SCRATCH/o.json"
+    run --separate-stderr ccci-gate --current 1.0.0+1.0 <"$SCRATCH/o.json"
+    assert_success
+    echo "$output" | jq -e '.target == "1.1.0+1.0"'
+}
+
+@test "policy patch holds minors; an env default works" {
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --policy patch <"$SCRATCH/tags"
+    assert_success
+    echo "$output" | jq -e '.target == "10.7.9+26.6.2" and .policy == "patch"'
+    CCCI_GATE_POLICY=patch run --separate-stderr ccci-gate --current 10.7.1+26.6.2 <"$SCRATCH/tags"
+    echo "$output" | jq -e '.policy == "patch"'
+}
+
+@test "a markers file replaces the default phrases" {
+    echo "run the upgrade script" >"$SCRATCH/markers"
+    echo "manual migration" >"$R/releaseNotes/10.7.9+26.6.2.md"
+    echo "Please run the upgrade script first." >"$R/releaseNotes/10.8.0+26.7.0.md"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --markers "$SCRATCH/markers" <"$SCRATCH/tags"
+    assert_success
+    echo "$output" | jq -e '.target == "10.7.9+26.6.2"'
+    echo "$output" | jq -e '.held[] | select(.version == "10.8.0+26.7.0") | .reasons[0].phrase == "run the upgrade script"'
+}
+
+@test "fails closed: unparsable current version holds, exit 1" {
+    run --separate-stderr ccci-gate --current latest <"$SCRATCH/tags"
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .alert == "held-unparsable"'
+}
+
+@test "fails closed: unreadable notes hold the version and everything after it" {
+    mkdir "$R/releaseNotes/10.7.9+26.6.2.md"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" <"$SCRATCH/tags"
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and (.held[] | select(.version == "10.7.9+26.6.2") | .reasons[0].reason == "notes-unreadable")'
+}
+
+@test "legacy tags and odd upstream shapes sort and classify without guessing" {
+    printf '%s\n' 1.14.1-rootless_1 1.14.1-rootless_2 1.0.0+1.15.0 >"$SCRATCH/legacy"
+    run --separate-stderr ccci-gate --current 1.14.1-rootless_1 <"$SCRATCH/legacy"
+    assert_success
+    echo "$output" | jq -e '.target == "1.14.1-rootless_2"'
+    echo "$output" | jq -e '.held[] | select(.version == "1.0.0+1.15.0") | .reasons[0].reason == "major-recipe"'
+}
+
+@test "bad input: invalid JSON on stdin is 65 with nothing on stdout" {
+    echo '["1.0.0+1",' >"$SCRATCH/bad.json"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/bad.json"
+    assert_json_error ccci-gate 65
+}
+
+@test "bad input: a non-string in the JSON list is 65" {
+    echo '[1]' >"$SCRATCH/bad.json"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/bad.json"
+    assert_json_error ccci-gate 65
+}
+
+@test "bad input: stdin that is not UTF-8 is 65" {
+    printf '1.0.0+1\n\377\376\n' >"$SCRATCH/bin"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/bin"
+    assert_json_error ccci-gate 65
+}
+
+@test "bad input: a missing notes directory or markers file is 66" {
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --notes "$SCRATCH/nope"
+    assert_json_error ccci-gate 66
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/nope"
+    assert_json_error ccci-gate 66
+}
+
+@test "bad input: an empty markers file is 65 (it would silently match nothing)" {
+    printf '# only a comment\n' >"$SCRATCH/markers"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/markers"
+    assert_json_error ccci-gate 65
+}
+
+@test "usage: a bad policy, a missing --current" {
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --policy yolo
+    assert_json_error ccci-gate 64
+    run --separate-stderr ccci-gate --version 1.0.1+1
+    assert_json_error ccci-gate 64
+}
+
+@test "1,000 versions with notes: every note read, the right target" {
+    for i in $(seq 0 999); do
+        v="1.$i.0+2.$i.0"
+        echo "$v"
+        echo "Images updated for $v." >"$R/releaseNotes/$v.md"
+    done >"$SCRATCH/many"
+    echo "Manual migration: rename the volume." >"$R/releaseNotes/1.700.0+2.700.0.md"
+    run --separate-stderr ccci-gate --current 1.0.0+2.0.0 --notes "$R" <"$SCRATCH/many"
+    assert_success
+    echo "$output" | jq -e '.target == "1.699.0+2.699.0" and .notes_read == 999 and (.held | length) == 300'
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# The command contract, checked for every command declared in Package.swift.
+
+load helpers
+
+@test "Package.swift declares commands and every one is built" {
+    run commands
+    assert_success
+    [ "${#lines[@]}" -ge 2 ]
+    for c in "${lines[@]}"; do
+        [ -x "$BIN/$c" ] || fail "$c is not built in $BIN"
+    done
+}
+
+@test "--help and -h print usage on stdout, exit 0, nothing on stderr" {
+    for c in $(commands); do
+        for h in --help -h; do
+            run --separate-stderr "$c" "$h"
+            [ "$status" -eq 0 ] || fail "$c $h exited $status"
+            [[ "$output" == "usage: $c"* ]] || fail "$c $h: no usage line"
+            [[ "$output" == *"docs/exit-codes.md"* ]] || fail "$c $h: no pointer to the exit table"
+            [ -z "$stderr" ] || fail "$c $h wrote to stderr"
+        done
+    done
+}
+
+@test "an unknown option exits 64 with empty stdout and one JSON error line" {
+    for c in $(commands); do
+        run --separate-stderr "$c" --definitely-not-an-option </dev/null
+        assert_json_error "$c" 64 || fail "$c"
+    done
+}
+
+@test "a missing operand exits 64 (commands that need none are listed with their own answer)" {
+    # ccci-trigger needs no operand: an empty comment is a clean "not a trigger".
+    declare -A own=([ccci-trigger]=1)
+    for c in $(commands); do
+        run --separate-stderr "$c" </dev/null
+        if [ -n "${own[$c]:-}" ]; then
+            [ "$status" -eq "${own[$c]}" ] || fail "$c with no operand exited $status"
+        else
+            assert_json_error "$c" 64 || fail "$c"
+        fi
+    done
+}
+
+@test "no binary links full Foundation (or any Swift runtime library dynamically)" {
+    for c in $(commands); do
+        run ldd "$BIN/$c"
+        refute_output --partial Foundation
+        refute_output --partial libswiftCore
+    done
+}
+
+@test "every command has a doc page with the standard sections" {
+    for c in $(commands); do
+        page=$REPO/docs/commands/$c.md
+        [ -f "$page" ] || fail "missing $page"
+        for section in "## Synopsis" "## Input" "## Output" "## Files" "## Environment" "## Exit codes" "## Examples"; do
+            grep -qx "$section" "$page" || fail "$page lacks '$section'"
+        done
+        grep -q "exit-codes.md" "$page" || fail "$page does not link the exit table"
+    done
+}
+
+@test "the exit table is documented once with every code" {
+    for code in 0 1 64 65 66 69 70 73 74 75 77; do
+        grep -Eq "^\| *$code *\|" "$REPO/docs/exit-codes.md" || fail "exit $code missing from docs/exit-codes.md"
+    done
+}
