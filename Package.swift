@@ -8,6 +8,8 @@ import PackageDescription
 let commands = [
     "ccci-gate",
     "ccci-trigger",
+    "ccci-lock",
+    "ccci-alert",
 ]
 
 let strict: [SwiftSetting] = [

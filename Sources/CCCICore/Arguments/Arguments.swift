@@ -177,7 +177,6 @@ extension Arguments {
             }
         }
         if p < positional.count { throw Failure.usage("unexpected operand '\(positional[p])'") }
-        if acceptsTrailingCommand && result.trailing.isEmpty { throw Failure.usage("missing command after '--'") }
         return result
     }
 }

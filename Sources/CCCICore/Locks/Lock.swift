@@ -138,3 +138,31 @@ extension StateRoot {
         return try body(lock)
     }
 }
+
+extension Lock {
+    /// Takes one of `count` run slots of `pool` (`<state>/slots/<pool>/<i>`): the first free one,
+    /// else waits for any. Returns the slot number and its held lock.
+    public static func acquireSlot(pool: Name, count: Int, in state: StateRoot, wait: Wait) throws(Failure) -> (slot: Int, lock: HeldLock) {
+        let dir = try state.open(["slots", pool.value], create: true)
+        defer { dir.closeQuietly() }
+        let deadline: UInt64? = switch wait {
+        case .none: Kernel.monotonicNanoseconds()
+        case .seconds(let s): Kernel.monotonicNanoseconds() + UInt64(s * 1e9)
+        case .forever: nil
+        }
+        var pause = 10
+        while true {
+            for i in 0..<count {
+                do {
+                    return (i, try acquire(String(i), in: dir, wait: .none, what: "slot \(i) of pool '\(pool)'"))
+                } catch where error.exit == .busy {
+                    continue
+                }
+            }
+            if let deadline, Kernel.monotonicNanoseconds() >= deadline { break }
+            Kernel.sleep(milliseconds: pause)
+            pause = min(pause * 2, 250)
+        }
+        throw Failure(.busy, "locked", "all \(count) slots of pool '\(pool)' are taken")
+    }
+}

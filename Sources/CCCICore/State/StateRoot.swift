@@ -45,9 +45,7 @@ public struct StateRoot: Sendable {
         for c in components {
             precondition(Name.isValid(c) || ["alerts", "triggers", "snapshot", "slots"].contains(c), "unvalidated path component")
             do throws(SystemError) {
-                if create {
-                    do throws(SystemError) { try Path.makeDirectory(c, in: dir, mode: 0o700) } catch where error.errno == EEXIST {}
-                }
+                if create { try Path.makeDirectoryIfMissing(c, in: dir) }
                 let next = try FileDescriptor.open(c, relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
                 dir.closeQuietly()
                 dir = next
@@ -70,7 +68,7 @@ public struct StateRoot: Sendable {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for part in path.split(separator: "/") {
             prefix += part
-            do throws(SystemError) { try Path.makeDirectory(prefix, mode: 0o700) } catch where error.errno == EEXIST {}
+            try Path.makeDirectoryIfMissing(prefix)
             prefix += "/"
         }
     }

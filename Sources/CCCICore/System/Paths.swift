@@ -31,6 +31,13 @@ public enum Path {
         _ = try retrying("mkdir", path: path) { mkdirat(dir.rawValue, path, mode) }
     }
 
+    /// mkdirat(2) that accepts an existing entry of that name.
+    public static func makeDirectoryIfMissing(_ path: String, in dir: FileDescriptor = .currentDirectory, mode: mode_t = 0o700) throws(SystemError) {
+        do { try makeDirectory(path, in: dir, mode: mode) } catch {
+            if error.errno != EEXIST { throw error }
+        }
+    }
+
     /// Wraps unlinkat(2) for a file or symlink.
     public static func unlink(_ path: String, in dir: FileDescriptor = .currentDirectory) throws(SystemError) {
         _ = try retrying("unlink", path: path) { unlinkat(dir.rawValue, path, 0) }

@@ -74,3 +74,18 @@ extension Kernel {
         return pid
     }
 }
+
+extension Kernel {
+    /// Wraps execvpe(3): replaces this process with `argv[0]` (searched on PATH). Returns only by
+    /// throwing. Descriptors without FD_CLOEXEC (a lock being passed down) stay open.
+    public static func exec(_ argv: [String], environment: [String]) throws(SystemError) -> Never {
+        precondition(!argv.isEmpty)
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup($0) } + [nil]
+        _ = ccci_execvpe(argv[0], cArgv, cEnv)
+        let code = errno
+        cArgv.forEach { free($0) }
+        cEnv.forEach { free($0) }
+        throw SystemError("execvp", errno: code, path: argv[0])
+    }
+}

@@ -1,2 +1,0 @@
-// The pax archive library: placeholder until it lands.
-import CCCICore

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# ccci-alert: de-duplicated alerts, relay, acknowledgement.
+
+load helpers
+
+setup() { setup_scratch; }
+teardown() { teardown_scratch; }
+
+@test "raise writes one file per open alert, 0600, named to sort by time" {
+    echo '{"attempted":"10.7.10+26.6.2"}' >"$SCRATCH/d.json"
+    run --separate-stderr ccci-alert raise --app keycloak --kind rollback --message "rolled back" <"$SCRATCH/d.json"
+    assert_success
+    echo "$output" | jq -e '.new == true and .count == 1 and .details.attempted == "10.7.10+26.6.2" and .state == "open"'
+    id=$(echo "$output" | jq -r .id)
+    [[ "$id" =~ ^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-keycloak-rollback$ ]]
+    [ "$(stat -c %a "$CCCI_STATE/alerts/$id.json")" = 600 ]
+}
+
+@test "the same app and kind while open is updated, not duplicated" {
+    ccci-alert raise --app keycloak --kind rollback </dev/null >/dev/null
+    run --separate-stderr ccci-alert raise --app keycloak --kind rollback </dev/null
+    echo "$output" | jq -e '.new == false and .count == 2'
+    ccci-alert raise --app traefik --kind rollback </dev/null >/dev/null
+    run ccci-alert list
+    [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "concurrent raisers of one alert leave one file with the full count" {
+    for i in $(seq 8); do ccci-alert raise --app keycloak --kind held-major </dev/null >/dev/null & done
+    wait
+    run ccci-alert list
+    [ "${#lines[@]}" -eq 1 ]
+    echo "$output" | jq -e '.count == 8'
+}
+
+@test "relay archives what the command accepts and keeps what it refuses" {
+    ccci-alert raise --app keycloak --kind rollback </dev/null >/dev/null
+    ccci-alert raise --app traefik --kind held-major </dev/null >/dev/null
+    run --separate-stderr ccci-alert relay --exec "jq -e '.app == \"keycloak\"' >/dev/null"
+    assert_failure 1
+    [ "${#lines[@]}" -eq 2 ]
+    run ccci-alert list
+    [ "${#lines[@]}" -eq 1 ]
+    echo "$output" | jq -e '.app == "traefik" and .relay_attempts == 1'
+    [ "$(ls "$CCCI_STATE/alerts/archive" | wc -l)" -eq 1 ]
+    # the archive does not count as open alerts, and a later relay only sees what is still open
+    run --separate-stderr ccci-alert relay --exec "cat >'$SCRATCH/got'"
+    assert_success
+    jq -e '.app == "traefik"' "$SCRATCH/got"
+    run ccci-alert list
+    assert_output ""
+    run ccci-alert list --all
+    [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "relay gives the command the alert on stdin and in its environment" {
+    ccci-alert raise --app keycloak --kind restore-failed </dev/null >/dev/null
+    run ccci-alert relay --exec 'printf "%s %s " "$CCCI_ALERT_APP" "$CCCI_ALERT_KIND" >'"'$SCRATCH/env'"'; jq -r .kind >>'"'$SCRATCH/env'"
+    assert_success
+    [ "$(cat "$SCRATCH/env")" = "keycloak restore-failed restore-failed" ]
+}
+
+@test "a relay command that hangs is cut off by its timeout and the alert stays open" {
+    ccci-alert raise --app keycloak --kind rollback </dev/null >/dev/null
+    run --separate-stderr ccci-alert relay --exec 'sleep 30' --timeout 0.5
+    assert_failure 1
+    echo "$output" | jq -e '.relayed == false'
+    run ccci-alert list
+    [ "${#lines[@]}" -eq 1 ]
+}
+
+@test "ack moves an open alert to the archive; an unknown id is 66" {
+    id=$(ccci-alert raise --app keycloak --kind rollback </dev/null | jq -r .id)
+    run --separate-stderr ccci-alert ack "$id"
+    assert_success
+    echo "$output" | jq -e '.state == "acked"'
+    [ -f "$CCCI_STATE/alerts/archive/$id.json" ]
+    [ ! -f "$CCCI_STATE/alerts/$id.json" ]
+    run --separate-stderr ccci-alert ack "$id"
+    assert_json_error ccci-alert 66
+}
+
+@test "bad input: unknown kind, bad app, invalid details, non-object details, bad id" {
+    run --separate-stderr ccci-alert raise --app keycloak --kind oops </dev/null
+    assert_json_error ccci-alert 64
+    run --separate-stderr ccci-alert raise --app ../x --kind rollback </dev/null
+    assert_json_error ccci-alert 64
+    echo '{"a":' >"$SCRATCH/bad"
+    run --separate-stderr ccci-alert raise --app keycloak --kind rollback <"$SCRATCH/bad"
+    assert_json_error ccci-alert 65
+    echo '[1]' >"$SCRATCH/arr"
+    run --separate-stderr ccci-alert raise --app keycloak --kind rollback <"$SCRATCH/arr"
+    assert_json_error ccci-alert 65
+    run --separate-stderr ccci-alert ack ../../etc/passwd
+    assert_json_error ccci-alert 64
+    [ ! -d "$CCCI_STATE/alerts" ] || [ -z "$(ls "$CCCI_STATE/alerts")" ]
+}
+
+@test "usage: a subcommand is required" {
+    run --separate-stderr ccci-alert nope
+    assert_json_error ccci-alert 64
+}
