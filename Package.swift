@@ -10,6 +10,7 @@ let commands = [
     "ccci-trigger",
     "ccci-lock",
     "ccci-alert",
+    "ccci-health",
 ]
 
 let strict: [SwiftSetting] = [

@@ -7,3 +7,8 @@ extension Substring {
         return String(s)
     }
 }
+
+extension String {
+    /// Without leading and trailing ASCII whitespace.
+    public func trimmingCharacters() -> String { self[...].trimmingCharacters() }
+}
