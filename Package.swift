@@ -11,6 +11,7 @@ let commands = [
     "ccci-lock",
     "ccci-alert",
     "ccci-health",
+    "ccci-app",
 ]
 
 let strict: [SwiftSetting] = [
@@ -34,6 +35,8 @@ let package = Package(
         .testTarget(name: "CCCIArchiveTests", dependencies: ["CCCIArchive", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CCCICoreTests", dependencies: ["CCCICore", "TestSupport"], swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["CCCICore"], path: "Tests/TestSupport", swiftSettings: strict),
+        // Test helper, not a command: the archive library on the command line for Tests/archive and bench/archive.
+        .executableTarget(name: "ccci-archive-probe", dependencies: ["CCCICore", "CCCIArchive"], path: "Tests/ArchiveProbe", swiftSettings: strict),
     ] + commands.map {
         .executableTarget(name: $0, dependencies: ["CCCICore", "CCCIArchive"], swiftSettings: strict, linkerSettings: staticLink)
     }

@@ -53,9 +53,16 @@ public struct Subcommand: Sendable {
 public struct Outcome: Sendable {
     public var exit: ExitCode
     public var result: JSON?
+    /// Plain lines instead of JSON, for the few outputs meant for line tools (`versions --lines`).
+    public var lines: [String]? = nil
     public init(_ exit: ExitCode = .ok, _ result: JSON?) {
         self.exit = exit
         self.result = result
+    }
+    public static func lines(_ lines: [String]) -> Outcome {
+        var o = Outcome(.ok, nil)
+        o.lines = lines
+        return o
     }
     public static func ok(_ result: JSON?) -> Outcome { Outcome(.ok, result) }
     public static func no(_ result: JSON?) -> Outcome { Outcome(.no, result) }
@@ -107,6 +114,7 @@ extension Command {
             let outcome = try body(invocation)
             var text = ""
             if let result = outcome.result { text = result.text + "\n" }
+            if let lines = outcome.lines { text = lines.map { $0 + "\n" }.joined() }
             finish(outcome.exit, output: text)
         } catch {
             fail(Failure.from(error))

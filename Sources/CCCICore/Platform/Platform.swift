@@ -1,0 +1,210 @@
+// The only door to abra and docker. The races the seeds paid for are handled here, once:
+//
+// - `docker stack rm` (so `abra app undeploy`) returns before tasks, containers and networks are
+//   gone (moby #29293). `undeploy` polls until no service, container or network carries the
+//   stack label and no container mounts the stack's volumes.
+// - abra's converge wait gives up while a container is still in its healthcheck start period,
+//   and "N/N replicas" is not convergence either (a rolling update may not have started). After
+//   a deploy, `deploy` waits itself: every service N/N running AND its UpdateStatus settled.
+//   A `FATA deploy timed out` from abra (which leaves the stack deployed) is not the end: our wait
+//   decides; if it times out too, the FATA text is in the error.
+import Glibc
+
+public struct Platform: Sendable {
+    public var abra: Abra
+    public var docker: Docker
+    public var identity: AppIdentity
+    /// Seconds between polls.
+    public var pollInterval: Double = 1
+
+    public init(abra: Abra, docker: Docker, identity: AppIdentity) {
+        self.abra = abra
+        self.docker = docker
+        self.identity = identity
+    }
+
+    public struct Status: Sendable {
+        public var deployed: Bool
+        public var envVersion: String?
+        public var labelVersion: String?
+        public var chaos: Bool
+        public var services: [Docker.Service]
+        public var converged: Bool { deployed && !services.isEmpty && services.allSatisfy(\.converged) }
+        /// The deployed version: the service label when present, else the env file's pin.
+        public var version: String? { labelVersion ?? envVersion }
+    }
+
+    public func status() throws(Failure) -> Status {
+        let env = try abra.envFile(identity.domain)
+        let services = try docker.services(stack: identity.stack)
+        let labelKey = "coop-cloud.\(identity.stack).version"
+        let label = services.lazy.compactMap { $0.labels[labelKey]?.string }.first
+        let chaos = services.contains { $0.labels["coop-cloud.\(identity.stack).chaos"]?.string == "true" }
+        return Status(deployed: !services.isEmpty, envVersion: env?.recipeAndVersion?.version, labelVersion: label, chaos: chaos, services: services)
+    }
+
+    /// Release versions: the recipe clone's annotated tags, sorted by version (unparsable last);
+    /// lightweight tags are reported separately (lint R014 refuses to deploy them).
+    public func versions() throws(Failure) -> (versions: [String], unparsable: [String], lightweight: [String]) {
+        var p = Subprocess(["git", "-C", abra.recipePath(identity.recipe), "for-each-ref", "--format=%(objecttype) %(refname:short)", "refs/tags"])
+        p.timeout = 60
+        let r: Subprocess.Result
+        do { r = try p.run() } catch { throw Failure(.unavailable, "git-unavailable", "cannot run git: \(error)") }
+        guard r.succeeded else {
+            throw Failure(.noInput, "no-recipe", "cannot read the tags of recipe '\(identity.recipe)' at '\(abra.recipePath(identity.recipe))': \(r.stderrText.trimmingCharacters())")
+        }
+        var annotated: [String] = []
+        var lightweight: [String] = []
+        for line in r.stdoutText.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            if parts[0] == "tag" { annotated.append(String(parts[1])) } else { lightweight.append(String(parts[1])) }
+        }
+        let parsed = annotated.compactMap(RecipeVersion.init).sorted { RecipeVersion.compare($0, $1) < 0 }.map(\.text)
+        let unparsable = annotated.filter { RecipeVersion($0) == nil }.sorted()
+        return (parsed, unparsable, lightweight.sorted())
+    }
+
+    public struct DeployReport: Sendable {
+        public var abraFatal: String?
+        public var waited: Double
+        public var status: Status
+    }
+
+    /// `abra app deploy DOMAIN [VERSION] -n -o -f [-C]`, then our own convergence wait.
+    public func deploy(version: String?, chaos: Bool, timeout: Double) throws(Failure) -> DeployReport {
+        var arguments = ["app", "deploy", identity.domain]
+        if let version { arguments.append(version) }
+        arguments += ["-n", "-o", "-f"]
+        if chaos { arguments.append("-C") }
+        let outcome = try abra.run(arguments, timeout: timeout + 60)
+        let timedOutInAbra = outcome.fatal?.contains("timed out") == true || outcome.fatal?.contains("timeout") == true
+        if !outcome.succeeded && !timedOutInAbra {
+            try abra.require(outcome, "deploying '\(identity.domain)'")
+        }
+        let start = Kernel.monotonicNanoseconds()
+        let deadline = start + UInt64(timeout * 1e9)
+        var last = try status()
+        while true {
+            if last.converged { break }
+            if let failed = last.services.first(where: \.updateFailed) {
+                throw Failure(.unavailable, "deploy-failed", "deploying '\(identity.domain)': service '\(failed.name)' update \(failed.updateState ?? "failed")", details: statusJSON(last))
+            }
+            if Kernel.monotonicNanoseconds() >= deadline {
+                let abraSaid = outcome.fatal.map { " (abra: \($0))" } ?? ""
+                throw Failure(.unavailable, "deploy-timeout", "deploying '\(identity.domain)': not converged after \(Int(timeout)) s\(abraSaid)", details: statusJSON(last))
+            }
+            Kernel.sleep(milliseconds: Int(pollInterval * 1000))
+            last = try status()
+        }
+        return DeployReport(abraFatal: outcome.fatal, waited: Double(Kernel.monotonicNanoseconds() - start) / 1e9, status: last)
+    }
+
+    public struct Leftovers: Sendable {
+        public var services: [String] = []
+        public var containers: [JSON] = []
+        public var networks: [String] = []
+        public var volumeUsers: [String: [JSON]] = [:]
+        public var isEmpty: Bool { services.isEmpty && containers.isEmpty && networks.isEmpty && volumeUsers.values.allSatisfy(\.isEmpty) }
+        public var json: JSON {
+            var users = JSONObject()
+            for (v, c) in volumeUsers.sorted(by: { $0.key < $1.key }) where !c.isEmpty { users[v] = .array(c) }
+            return ["services": .array(services.map { .string($0) }), "containers": .array(containers),
+                    "networks": .array(networks.map { .string($0) }), "volume_users": .object(users)]
+        }
+    }
+
+    /// What of the stack still exists on the engine.
+    public func leftovers(volumes: [String]) throws(Failure) -> Leftovers {
+        var l = Leftovers()
+        l.services = try docker.services(stack: identity.stack).map(\.name)
+        l.containers = try docker.containers(stack: identity.stack)
+        l.networks = try docker.networks(stack: identity.stack)
+        for v in volumes { l.volumeUsers[v] = try docker.containers(using: v) }
+        return l
+    }
+
+    /// `abra app undeploy`, then wait until swarm has really let go (bounded).
+    public func undeploy(timeout: Double) throws(Failure) -> (wasDeployed: Bool, waited: Double, volumes: [Docker.Volume]) {
+        let volumes = try docker.volumes(stack: identity.stack)
+        let wasDeployed = !(try docker.services(stack: identity.stack)).isEmpty
+        if wasDeployed {
+            try abra.require(try abra.run(["app", "undeploy", identity.domain, "-n"], timeout: 300), "undeploying '\(identity.domain)'")
+        }
+        let start = Kernel.monotonicNanoseconds()
+        let deadline = start + UInt64(timeout * 1e9)
+        while true {
+            let left = try leftovers(volumes: volumes.map(\.name))
+            if left.isEmpty { break }
+            if Kernel.monotonicNanoseconds() >= deadline {
+                throw Failure(.unavailable, "undeploy-timeout", "undeploying '\(identity.domain)': the stack still has objects after \(Int(timeout)) s", details: left.json)
+            }
+            Kernel.sleep(milliseconds: Int(pollInterval * 1000))
+        }
+        return (wasDeployed, Double(Kernel.monotonicNanoseconds() - start) / 1e9, volumes)
+    }
+
+    public func statusJSON(_ s: Status) -> JSON {
+        var o = identity.json.object!
+        o["deployed"] = .bool(s.deployed)
+        o["version"] = JSON(s.version)
+        o["env_version"] = JSON(s.envVersion)
+        o["label_version"] = JSON(s.labelVersion)
+        o["chaos"] = .bool(s.chaos)
+        o["converged"] = .bool(s.converged)
+        o["services"] = .array(s.services.map(\.json))
+        return .object(o)
+    }
+}
+
+extension Platform {
+    /// Checks out REF (a PR head) in the recipe clone, for a chaos deploy of it.
+    public func checkout(ref: String) throws(Failure) {
+        guard !ref.isEmpty, !ref.hasPrefix("-"), !ref.contains(where: { $0 == " " || $0 == "\n" || $0 == "\0" }) else {
+            throw Failure.usage("invalid ref '\(ref)'")
+        }
+        var p = Subprocess(["git", "-C", abra.recipePath(identity.recipe), "checkout", "--quiet", "--detach", ref, "--"])
+        p.timeout = 120
+        let r: Subprocess.Result
+        do { r = try p.run() } catch { throw Failure(.unavailable, "git-unavailable", "cannot run git: \(error)") }
+        guard r.succeeded else {
+            throw Failure(.noInput, "no-such-ref", "checking out '\(ref)' in recipe '\(identity.recipe)': \(r.stderrText.trimmingCharacters())")
+        }
+    }
+
+    /// `abra app new`, then KEY=VALUE settings applied to the env file atomically.
+    public func create(secrets: Bool, settings: [(String, String)]) throws(Failure) -> String {
+        let path = abra.envFilePath(identity.domain)
+        if try abra.envFile(identity.domain) != nil {
+            throw Failure(.cantCreate, "exists", "app '\(identity.domain)' already exists ('\(path)')")
+        }
+        var arguments = ["app", "new", identity.recipe.value, "-s", abra.server, "-D", identity.domain, "-n", "-o"]
+        if secrets { arguments.append("-S") }
+        try abra.require(try abra.run(arguments, timeout: 300), "creating '\(identity.domain)'")
+        if !settings.isEmpty {
+            guard var env = try abra.envFile(identity.domain) else {
+                throw Failure(.unavailable, "abra-failed", "abra app new did not create '\(path)'")
+            }
+            for (k, v) in settings { env.set(k, v) }
+            do {
+                let dir = try FileDescriptor.open("\(abra.directory)/servers/\(abra.server)", O_RDONLY | O_DIRECTORY)
+                defer { dir.closeQuietly() }
+                let mode = try Path.status("\(identity.domain).env", in: dir).st_mode & 0o7777
+                try AtomicFile.write(env.text, to: "\(identity.domain).env", in: dir, mode: mode)
+            } catch {
+                throw Failure(error, doing: "updating '\(path)'")
+            }
+        }
+        return path
+    }
+
+    /// `abra app remove`: secrets, ALL volumes and the env file. Refused while deployed.
+    public func remove() throws(Failure) -> [String] {
+        if try status().deployed {
+            throw Failure(.busy, "deployed", "app '\(identity.domain)' is deployed: undeploy it first")
+        }
+        let volumes = try docker.volumes(stack: identity.stack).map(\.name)
+        try abra.require(try abra.run(["app", "remove", identity.domain, "-f", "-n"], timeout: 300), "removing '\(identity.domain)'")
+        return volumes
+    }
+}
