@@ -51,3 +51,5 @@ int ccci_posix_fadvise(int fd, int64_t offset, int64_t len, int advice) { return
 int ccci_fadv_dontneed(void) { return POSIX_FADV_DONTNEED; }
 int ccci_fadv_sequential(void) { return POSIX_FADV_SEQUENTIAL; }
 int ccci_syncfs(int fd) { return syncfs(fd); }
+
+int ccci_o_noatime(void) { return O_NOATIME; }

@@ -42,4 +42,7 @@ int ccci_fadv_dontneed(void);
 int ccci_fadv_sequential(void);
 int ccci_syncfs(int fd);
 
+// Open flags that need _GNU_SOURCE.
+int ccci_o_noatime(void);
+
 #endif

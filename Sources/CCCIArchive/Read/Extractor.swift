@@ -1,0 +1,275 @@
+// Extracting an archive into a staging directory, which the caller later swaps in by rename.
+//
+// Nothing is ever written outside the staging directory, whatever the archive says:
+// - names are normalised by the reader, which refuses absolute names and "..";
+// - every directory on the way to an entry is opened relative to the staging descriptor, one
+//   component at a time, with O_DIRECTORY | O_NOFOLLOW (DirectoryChain), so a symlink (one that
+//   was there before, or one this archive created a moment ago) is refused, never followed;
+// - the entry itself is created with an exclusive call (O_CREAT|O_EXCL|O_NOFOLLOW, mkdirat,
+//   symlinkat, linkat, mknodat) so nothing that exists is ever opened for writing or replaced:
+//   a second entry for a path is refused, except a directory again (its metadata wins);
+// - hard links must name an earlier entry of this archive, reached the same way;
+// - device nodes only when running as root; the staging directory must start empty.
+//
+// Metadata goes on in the order that keeps it: for each file chown, then xattrs (chown clears
+// security.capability), then chmod (chown clears setuid/setgid), then the times; directories get
+// theirs after everything inside them exists (deepest first), so creating children does not move
+// their mtimes and a read-only or default-ACL directory does not get in the way.
+//
+// Durability without an fsync per file: each file's writeback is started as soon as its data is
+// written (large files every 8 MiB, waiting on older windows to bound dirty memory), and one
+// syncfs(2) at the end commits data and metadata of the whole staging filesystem.
+//
+// The archive is hashed as it is read (ArchiveInput) and each file as it is written (for the tree
+// digest), so the archive is read once. A mismatch with the expected SHA-256 is reported after
+// the whole archive has been read; the staging directory then holds untrusted content and the
+// caller must remove it, as after any other error.
+import CCCICore
+import Glibc
+
+public enum Extractor {
+    public struct Options: Sendable {
+        /// Start writeback while extracting and syncfs at the end.
+        public var durable = true
+        /// chown to the archive's numeric owners. Default: when running as root.
+        public var preserveOwners = Kernel.effectiveUserID == 0
+        /// Create device nodes; refused (permission) otherwise. Default: when running as root.
+        public var allowDeviceNodes = Kernel.effectiveUserID == 0
+        public init() {}
+    }
+
+    /// Extracts the archive read from `input` into the empty directory `staging`.
+    public static func extract(
+        from input: FileDescriptor, into staging: FileDescriptor, expectedSHA256: SHA256Digest?, options: Options = Options()
+    ) throws(ArchiveError) -> ArchiveSummary {
+        let present: [[UInt8]]
+        do throws(SystemError) { present = try Path.names(in: staging) } catch { throw ArchiveError(error) }
+        if !present.isEmpty {
+            throw ArchiveError(.system(SystemError("extract", errno: ENOTEMPTY)), "the staging directory is not empty")
+        }
+        let extraction = Extraction(staging: staging, options: options)
+        defer { extraction.close() }
+        return try extraction.run(ArchiveReader(ArchiveInput(input)), expectedSHA256: expectedSHA256)
+    }
+
+    /// Reads the whole archive as `extract` would, writing nothing: its SHA-256, length, entry count
+    /// and tree digest, after every check that does not need a filesystem.
+    public static func verify(from input: FileDescriptor, expectedSHA256: SHA256Digest?) throws(ArchiveError) -> ArchiveSummary {
+        var reader = ArchiveReader(ArchiveInput(input))
+        var digest = TreeDigest()
+        var entries = 0
+        while let entry = try reader.next() {
+            entries += 1
+            var content: SHA256Digest? = nil
+            if entry.type == .file {
+                var hasher = ContentHasher()
+                try reader.readContent { (offset: Int64, chunk: UnsafeRawBufferPointer) throws(ArchiveError) in hasher.update(at: offset, chunk) }
+                content = hasher.finalize(size: entry.size)
+            }
+            try digest.add(entry, content: content)
+        }
+        let (sha256, bytes) = reader.input.finish()
+        try check(sha256, expected: expectedSHA256)
+        return ArchiveSummary(sha256: sha256, bytes: bytes, entries: entries, treeDigest: digest.finalize(), skipped: [])
+    }
+
+    static func check(_ actual: SHA256Digest, expected: SHA256Digest?) throws(ArchiveError) {
+        if let expected, expected != actual {
+            throw ArchiveError(.digestMismatch, "archive SHA-256 is \(actual.hex), expected \(expected.hex)")
+        }
+    }
+}
+
+/// One extraction's state.
+final class Extraction {
+    let staging: FileDescriptor
+    let options: Extractor.Options
+    private let chain: DirectoryChain
+    private let linkChain: DirectoryChain
+    private var digest = TreeDigest()
+    /// Directories whose metadata is applied at the end, in creation order, by path.
+    private var directories: [(path: [UInt8], entry: Entry)] = []
+    private var directoryIndex: [[UInt8]: Int] = [:]
+
+    static let window: Int64 = 8 << 20
+    static let lag: Int64 = 4
+
+    init(staging: FileDescriptor, options: Extractor.Options) {
+        self.staging = staging
+        self.options = options
+        chain = DirectoryChain(root: staging)
+        linkChain = DirectoryChain(root: staging)
+    }
+
+    func close() {
+        chain.close()
+        linkChain.close()
+    }
+
+    func run(_ reader: consuming ArchiveReader, expectedSHA256: SHA256Digest?) throws(ArchiveError) -> ArchiveSummary {
+        var reader = reader
+        var entries = 0
+        while let entry = try reader.next() {
+            entries += 1
+            if entry.type != .directory && digest.contains(entry.path) {
+                throw ArchiveError(.hostile, "duplicate entry", path: entry.pathText)
+            }
+            var content: SHA256Digest? = nil
+            switch entry.type {
+            case .directory: try directory(entry)
+            case .file: content = try file(entry, &reader)
+            case .hardLink:
+                try digest.add(entry, content: nil)  // checks the target is an earlier non-directory entry
+                try hardLink(entry)
+                continue
+            case .symlink, .fifo, .characterDevice, .blockDevice: try special(entry)
+            }
+            try digest.add(entry, content: content)
+        }
+        let (sha256, bytes) = reader.input.finish()
+        try Extractor.check(sha256, expected: expectedSHA256)
+        chain.close()
+        linkChain.close()
+        try finishDirectories()
+        if options.durable {
+            do throws(SystemError) { try staging.syncFileSystem() } catch { throw ArchiveError(error) }
+        }
+        return ArchiveSummary(sha256: sha256, bytes: bytes, entries: entries, treeDigest: digest.finalize(), skipped: [])
+    }
+
+    private func parent(of entry: Entry) throws(ArchiveError) -> (FileDescriptor, [UInt8]) {
+        let parts = entry.components
+        return (try chain.open(parts.dropLast(), create: true, for: entry), parts.last!)
+    }
+
+    /// Turns an EEXIST from an exclusive create into the refusal it stands for.
+    private func existing(_ error: SystemError, _ leaf: [UInt8], in dir: FileDescriptor, _ entry: Entry) -> ArchiveError {
+        guard error.errno == EEXIST else { return ArchiveError(error, path: entry.path) }
+        if let st = try? Path.status(leaf, in: dir), st.st_mode & S_IFMT == S_IFDIR {
+            return ArchiveError(.hostile, "entry would replace a directory", path: entry.pathText)
+        }
+        return ArchiveError(.hostile, "duplicate entry", path: entry.pathText)
+    }
+
+    private func directory(_ entry: Entry) throws(ArchiveError) {
+        if !entry.path.isEmpty {
+            let (dir, leaf) = try parent(of: entry)
+            do throws(SystemError) { try Path.makeDirectory(leaf, in: dir, mode: 0o700) } catch {
+                guard error.errno == EEXIST, let st = try? Path.status(leaf, in: dir), st.st_mode & S_IFMT == S_IFDIR else {
+                    throw existing(error, leaf, in: dir, entry)
+                }
+            }
+        }
+        if let i = directoryIndex[entry.path] {
+            directories[i].entry = entry
+        } else {
+            directoryIndex[entry.path] = directories.count
+            directories.append((entry.path, entry))
+        }
+    }
+
+    private func file(_ entry: Entry, _ reader: inout ArchiveReader) throws(ArchiveError) -> SHA256Digest {
+        let (dir, leaf) = try parent(of: entry)
+        let fd: FileDescriptor
+        do throws(SystemError) { fd = try FileDescriptor.open(leaf, relativeTo: dir, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) } catch {
+            throw existing(error, leaf, in: dir, entry)
+        }
+        defer { fd.closeQuietly() }
+        var hasher = ContentHasher()
+        let sparse = entry.regions != nil
+        let durable = options.durable
+        var started: Int64 = 0
+        var awaited: Int64 = 0
+        var failure: SystemError? = nil
+        try reader.readContent { (offset: Int64, chunk: UnsafeRawBufferPointer) throws(ArchiveError) in
+            do throws(SystemError) {
+                if sparse { try fd.writeAll(chunk, at: offset) } else { try fd.writeAll(chunk) }
+                let end = offset + Int64(chunk.count)
+                if durable && end - started >= Self.window {
+                    try fd.startWriteback(offset: started, count: end - started)
+                    started = end
+                    if started - Self.lag * Self.window > awaited {
+                        try fd.awaitWriteback(offset: awaited, count: started - Self.lag * Self.window - awaited)
+                        awaited = started - Self.lag * Self.window
+                    }
+                }
+            } catch { failure = error }
+            if let failure { throw ArchiveError(failure, path: entry.path) }
+            hasher.update(at: offset, chunk)
+        }
+        do throws(SystemError) {
+            if sparse { try fd.truncate(to: entry.size) }
+            if durable && entry.size > 0 { try fd.startWriteback(offset: started, count: 0) }
+            if options.preserveOwners { try fd.setOwner(uid: entry.uid, gid: entry.gid) }
+            for x in entry.xattrs { try ExtendedAttributes.set(x.name, to: x.value, on: fd) }
+            try fd.setMode(mode_t(entry.mode))
+            try fd.setModificationTime(seconds: entry.modified.seconds, nanoseconds: entry.modified.nanoseconds)
+        } catch { throw ArchiveError(error, path: entry.path) }
+        return hasher.finalize(size: entry.size)
+    }
+
+    private func hardLink(_ entry: Entry) throws(ArchiveError) {
+        let (dir, leaf) = try parent(of: entry)
+        var target = entry
+        target.path = entry.linkTarget
+        let targetParts = target.components
+        let targetDir = try linkChain.open(targetParts.dropLast(), create: false, for: entry)
+        do throws(SystemError) { try Path.link(targetParts.last!, in: targetDir, at: leaf, in: dir) } catch {
+            switch error.errno {
+            case EEXIST: throw existing(error, leaf, in: dir, entry)
+            case ENOENT: throw ArchiveError(.hostile, "hard link to a missing target", path: entry.pathText)
+            case EPERM: throw ArchiveError(.hostile, "hard link to a directory", path: entry.pathText)
+            default: throw ArchiveError(error, path: entry.path)
+            }
+        }
+    }
+
+    private func special(_ entry: Entry) throws(ArchiveError) {
+        if (entry.type == .characterDevice || entry.type == .blockDevice) && !options.allowDeviceNodes {
+            throw ArchiveError(.permission, "device nodes are extracted only when running as root", path: entry.pathText)
+        }
+        let (dir, leaf) = try parent(of: entry)
+        do throws(SystemError) {
+            switch entry.type {
+            case .symlink: try Path.symlink(entry.linkTarget, at: leaf, in: dir)
+            case .fifo: try Path.makeFIFO(leaf, in: dir, mode: 0o600)
+            default:
+                let format = entry.type == .characterDevice ? S_IFCHR : S_IFBLK
+                try Path.makeNode(leaf, in: dir, mode: format | 0o600, device: Kernel.device(major: entry.deviceMajor, minor: entry.deviceMinor))
+            }
+        } catch { throw existing(error, leaf, in: dir, entry) }
+        do throws(SystemError) {
+            if options.preserveOwners { try Path.setOwner(leaf, in: dir, uid: entry.uid, gid: entry.gid) }
+            for x in entry.xattrs { try ExtendedAttributes.set(x.name, to: x.value, onLink: leaf, in: dir) }
+            if entry.type != .symlink { try Path.setMode(leaf, in: dir, mode_t(entry.mode)) }
+            try Path.setModificationTime(leaf, in: dir, seconds: entry.modified.seconds, nanoseconds: entry.modified.nanoseconds)
+        } catch { throw ArchiveError(error, path: entry.path) }
+    }
+
+    /// Directory metadata, deepest first; then the digest records of directories the archive did
+    /// not name (created on the way, or the root), as they ended up.
+    private func finishDirectories() throws(ArchiveError) {
+        let walker = DirectoryChain(root: staging)
+        defer { walker.close() }
+        for (path, entry) in directories.reversed() {
+            let dir = try walker.open(entry.components[...], create: false, for: entry)
+            do throws(SystemError) {
+                if options.preserveOwners { try dir.setOwner(uid: entry.uid, gid: entry.gid) }
+                for x in entry.xattrs { try ExtendedAttributes.set(x.name, to: x.value, on: dir) }
+                try dir.setMode(mode_t(entry.mode))
+                try dir.setModificationTime(seconds: entry.modified.seconds, nanoseconds: entry.modified.nanoseconds)
+            } catch { throw ArchiveError(error, path: path) }
+        }
+        var unnamed = chain.created.filter { directoryIndex[$0] == nil }
+        if directoryIndex[[]] == nil { unnamed.append([]) }
+        for path in unnamed {
+            let entry = Entry(path: path, type: .directory)
+            let dir = try walker.open(entry.components[...], create: false, for: entry)
+            let st: stat
+            do throws(SystemError) { st = try dir.status() } catch { throw ArchiveError(error, path: path) }
+            var found = TreeWalk.entry(path, type: .directory, st)
+            found.xattrs = try TreeWalk.xattrs(of: dir, path: path)
+            try digest.add(found, content: nil)
+        }
+    }
+}
