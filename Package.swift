@@ -12,6 +12,8 @@ let commands = [
     "ccci-alert",
     "ccci-health",
     "ccci-app",
+    "ccci-snap",
+    "ccci-restore",
 ]
 
 let strict: [SwiftSetting] = [

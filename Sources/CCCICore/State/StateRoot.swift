@@ -31,7 +31,7 @@ public struct StateRoot: Sendable {
     /// Opens the root directory, creating it (0700) when `create` is set.
     public func open(create: Bool) throws(Failure) -> FileDescriptor {
         do throws(SystemError) {
-            if create { try StateRoot.makeDirectories(path) }
+            if create { try Path.makeDirectories(path) }
             return try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
         } catch {
             throw Failure(error, doing: "state directory '\(path)'")
@@ -60,16 +60,5 @@ public struct StateRoot: Sendable {
     /// The directory of one app.
     public func app(_ app: Name, create: Bool) throws(Failure) -> FileDescriptor {
         try open([app.value], create: create)
-    }
-
-    /// mkdir -p with mode 0700 for the parts it creates.
-    static func makeDirectories(_ path: String) throws(SystemError) {
-        if try Path.statusIfExists(path, follow: true) != nil { return }
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for part in path.split(separator: "/") {
-            prefix += part
-            try Path.makeDirectoryIfMissing(prefix)
-            prefix += "/"
-        }
     }
 }

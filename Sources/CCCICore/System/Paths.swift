@@ -38,6 +38,17 @@ public enum Path {
         }
     }
 
+    /// mkdir -p: every missing component of `path` (mode 0700 for those it creates).
+    public static func makeDirectories(_ path: String) throws(SystemError) {
+        if try statusIfExists(path, follow: true) != nil { return }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            try makeDirectoryIfMissing(prefix)
+            prefix += "/"
+        }
+    }
+
     /// Wraps unlinkat(2) for a file or symlink.
     public static func unlink(_ path: String, in dir: FileDescriptor = .currentDirectory) throws(SystemError) {
         _ = try retrying("unlink", path: path) { unlinkat(dir.rawValue, path, 0) }

@@ -1,0 +1,155 @@
+// The one known-good snapshot of an app, and restoring it. The caller holds the app's lock.
+//
+// Taking a snapshot (`take`): every volume is archived into `<app>/.snapshot.new-<token>/`
+// (archives 0600, directories 0700, each archive written, hashed and synced in one pass), the
+// manifest is written last, the directory is synced, and only then is it swapped in: with
+// renameat2(RENAME_EXCHANGE) when a snapshot exists (the old one lands at the temporary name and
+// is removed afterwards), with a plain rename when none does. So at every instant exactly one
+// complete known-good exists at `<app>/snapshot`, and nothing else in `<app>/` is touched.
+// Leftover `.snapshot.new-*` directories of an interrupted run are removed by the next one.
+//
+// Restoring (`restore`), all-or-nothing across the app's volumes, with `<app>/journal.json`:
+//
+//   1. verify the manifest; extract every volume's archive into a staging directory beside its
+//      live one (same filesystem: `<volume>/.ccci-staging-<token>` next to `<volume>/_data`),
+//      hashing as it reads; any mismatch or hostile entry: remove every staging directory, stop,
+//      nothing live touched. The journal (phase "staging") names every staging directory.
+//   2. journal phase "swapping", with each staging directory's inode number; then for each
+//      volume exchange staging and live (RENAME_EXCHANGE: one atomic step per volume).
+//   3. remove the old trees (now at the staging names), then the journal.
+//
+// Recovery (`recover`, run first by every snapshot operation on the app): a journal in phase
+// "staging" is reversed (staging directories removed: every volume is still wholly old); one in
+// phase "swapping" is rolled forward: a volume whose live directory already has the recorded
+// staging inode is done, any other is exchanged now. Either way every volume ends wholly old or
+// wholly restored, and the journal goes only when that is true.
+import CCCICore
+import Glibc
+
+public struct SnapshotStore {
+    public let state: StateRoot
+    public let app: Name
+    public static let toolVersion = "ci-warm 0.1.0"
+
+    public init(state: StateRoot, app: Name) {
+        self.state = state
+        self.app = app
+    }
+
+    func appDirectory() throws(Failure) -> FileDescriptor { try state.app(app, create: true) }
+
+    static func token() throws(Failure) -> String {
+        do { return Hex.encode(try Kernel.randomBytes(6)) } catch { throw Failure(error) }
+    }
+
+    // MARK: reading
+
+    /// The current snapshot's manifest, or nil when there is none.
+    public func manifest() throws(Failure) -> Manifest? {
+        let dir = try appDirectory()
+        defer { dir.closeQuietly() }
+        let bytes: [UInt8]?
+        do { bytes = try AtomicFile.readIfExists("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
+            throw Failure(error, doing: "reading the snapshot manifest of '\(app)'")
+        }
+        guard let bytes else { return nil }
+        return try Manifest(parsing: bytes)
+    }
+
+    /// Re-reads every archive and checks it against the manifest (hash, size, entries, tree
+    /// digest). Throws 65 on the first disagreement, 66 when there is no snapshot.
+    public func verify() throws(Failure) -> Manifest {
+        guard let m = try manifest() else { throw Failure(.noInput, "no-snapshot", "app '\(app)' has no snapshot") }
+        let dir = try state.open([app.value, "snapshot"], create: false)
+        defer { dir.closeQuietly() }
+        for v in m.volumes {
+            let fd: FileDescriptor
+            do { fd = try FileDescriptor.open(v.archive, relativeTo: dir, O_RDONLY | O_NOFOLLOW) } catch {
+                throw Failure(.badData, "missing-archive", "snapshot of '\(app)': \(v.archive): \(error.reason)")
+            }
+            defer { fd.closeQuietly() }
+            let s: ArchiveSummary
+            do { s = try Extractor.verify(from: fd, expectedSHA256: v.sha256) } catch { throw Failure(error) }
+            guard s.bytes == v.bytes, s.entries == v.entries, s.treeDigest == v.treeDigest else {
+                throw Failure(.badData, "manifest-mismatch", "snapshot of '\(app)': \(v.archive) does not match its manifest")
+            }
+        }
+        return m
+    }
+
+    // MARK: taking
+
+    /// Archives every volume and swaps the result in as the one known-good snapshot.
+    public func take(_ volumes: [VolumeTarget], version: String?, commit: String?) throws(Failure) -> Manifest {
+        guard !volumes.isEmpty else { throw Failure(.noInput, "no-volumes", "app '\(app)' has no volumes to snapshot") }
+        var seen = Set<Name>()
+        for v in volumes where !seen.insert(v.name).inserted { throw Failure.usage("volume '\(v.name)' given twice") }
+        try recover()
+        let dir = try appDirectory()
+        defer { dir.closeQuietly() }
+        try removeLeftovers(in: dir)
+        let temp = ".snapshot.new-\(try SnapshotStore.token())"
+        do {
+            try Path.makeDirectory(temp, in: dir, mode: 0o700)
+        } catch {
+            throw Failure(error, doing: "creating '\(temp)'")
+        }
+        do {
+            let records = try writeArchives(volumes, into: temp, in: dir)
+            let manifest = Manifest(
+                app: app, version: version, commit: commit, takenAt: Timestamp.now().rfc3339,
+                toolVersion: SnapshotStore.toolVersion, volumes: records)
+            let snap = try FileDescriptor.open(temp, relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            defer { snap.closeQuietly() }
+            try AtomicFile.write(manifest.bytes, to: "manifest.json", in: snap)
+            try snap.sync()
+            if try Path.statusIfExists("snapshot", in: dir) != nil {
+                try Path.exchange(temp, "snapshot", in: dir)
+                try dir.sync()
+            } else {
+                try Path.rename(temp, in: dir, to: "snapshot", in: dir)
+                try dir.sync()
+            }
+            try? Path.removeTree(temp, in: dir)  // the old snapshot, now at the temporary name
+            return manifest
+        } catch {
+            try? Path.removeTree(temp, in: dir)
+            if let f = error as? Failure { throw f }
+            if let s = error as? SystemError { throw Failure(s, doing: "snapshot of '\(app)'") }
+            if let a = error as? ArchiveError { throw Failure(a) }
+            throw Failure.from(error)
+        }
+    }
+
+    func writeArchives(_ volumes: [VolumeTarget], into temp: String, in dir: FileDescriptor) throws -> [VolumeRecord] {
+        let snap = try FileDescriptor.open(temp, relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        defer { snap.closeQuietly() }
+        try Path.makeDirectory("volumes", in: snap, mode: 0o700)
+        let out = try FileDescriptor.open("volumes", relativeTo: snap, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        defer { out.closeQuietly() }
+        var records: [VolumeRecord] = []
+        for v in volumes.sorted(by: { $0.name < $1.name }) {
+            let tree: FileDescriptor
+            do { tree = try FileDescriptor.open(v.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch {
+                throw Failure(error, doing: "volume '\(v.name)' at '\(v.path)'")
+            }
+            defer { tree.closeQuietly() }
+            let file = try FileDescriptor.open("\(v.name.value).tar", relativeTo: out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+            defer { file.closeQuietly() }
+            let summary = try ArchiveWriter.write(tree: tree, to: file)
+            records.append(VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest))
+        }
+        try out.sync()
+        return records
+    }
+
+    func removeLeftovers(in dir: FileDescriptor) throws(Failure) {
+        do {
+            for name in try Path.list(dir) where name.hasPrefix(".snapshot.new-") || AtomicFile.isTemporary(name) {
+                try Path.removeTree(name, in: dir)
+            }
+        } catch {
+            throw Failure(error, doing: "cleaning up after an interrupted snapshot of '\(app)'")
+        }
+    }
+}

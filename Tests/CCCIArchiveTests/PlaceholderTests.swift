@@ -1,3 +1,0 @@
-import Testing
-@testable import CCCIArchive
-@Test func placeholder() { #expect(Bool(true)) }
