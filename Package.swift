@@ -14,6 +14,8 @@ let commands = [
     "ccci-app",
     "ccci-snap",
     "ccci-restore",
+    "ccci-canon",
+    "ccci-promote",
 ]
 
 let strict: [SwiftSetting] = [

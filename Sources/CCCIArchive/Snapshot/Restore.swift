@@ -110,6 +110,7 @@ extension SnapshotStore {
             throw Failure(error, doing: "reading the restore journal of '\(app)'")
         }
         guard let bytes else { return nil }
+        if let any = try? JSON.parse(bytes), any["op"]?.string == "promote" { return try recoverPromotion(any) }
         let journal = try Journal(parsing: bytes)
         do {
             if journal.phase == "staging" {

@@ -62,25 +62,35 @@ public struct SnapshotStore {
         guard let m = try manifest() else { throw Failure(.noInput, "no-snapshot", "app '\(app)' has no snapshot") }
         let dir = try state.open([app.value, "snapshot"], create: false)
         defer { dir.closeQuietly() }
-        for v in m.volumes {
+        try SnapshotStore.check(m, in: dir)
+        return m
+    }
+
+    /// Re-reads every archive of `manifest` below `dir` and checks it.
+    static func check(_ manifest: Manifest, in dir: FileDescriptor) throws(Failure) {
+        for v in manifest.volumes {
             let fd: FileDescriptor
             do { fd = try FileDescriptor.open(v.archive, relativeTo: dir, O_RDONLY | O_NOFOLLOW) } catch {
-                throw Failure(.badData, "missing-archive", "snapshot of '\(app)': \(v.archive): \(error.reason)")
+                throw Failure(.badData, "missing-archive", "snapshot of '\(manifest.app)': \(v.archive): \(error.reason)")
             }
             defer { fd.closeQuietly() }
             let s: ArchiveSummary
             do { s = try Extractor.verify(from: fd, expectedSHA256: v.sha256) } catch { throw Failure(error) }
             guard s.bytes == v.bytes, s.entries == v.entries, s.treeDigest == v.treeDigest else {
-                throw Failure(.badData, "manifest-mismatch", "snapshot of '\(app)': \(v.archive) does not match its manifest")
+                throw Failure(.badData, "manifest-mismatch", "snapshot of '\(manifest.app)': \(v.archive) does not match its manifest")
             }
         }
-        return m
     }
 
     // MARK: taking
 
     /// Archives every volume and swaps the result in as the one known-good snapshot.
-    public func take(_ volumes: [VolumeTarget], version: String?, commit: String?) throws(Failure) -> Manifest {
+    /// With `verify`, the new archives are re-read and checked against their manifest before the
+    /// swap; `beforeSwap` runs last before it (promotion records its journal there).
+    public func take(
+        _ volumes: [VolumeTarget], version: String?, commit: String?, verify: Bool = false,
+        beforeSwap: (Manifest) throws(Failure) -> Void = { _ in }
+    ) throws(Failure) -> Manifest {
         guard !volumes.isEmpty else { throw Failure(.noInput, "no-volumes", "app '\(app)' has no volumes to snapshot") }
         var seen = Set<Name>()
         for v in volumes where !seen.insert(v.name).inserted { throw Failure.usage("volume '\(v.name)' given twice") }
@@ -103,6 +113,8 @@ public struct SnapshotStore {
             defer { snap.closeQuietly() }
             try AtomicFile.write(manifest.bytes, to: "manifest.json", in: snap)
             try snap.sync()
+            if verify { try SnapshotStore.check(manifest, in: snap) }
+            try beforeSwap(manifest)
             if try Path.statusIfExists("snapshot", in: dir) != nil {
                 try Path.exchange(temp, "snapshot", in: dir)
                 try dir.sync()

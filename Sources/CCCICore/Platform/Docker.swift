@@ -123,3 +123,11 @@ public struct Docker: Sendable {
         return result.sorted { $0.name < $1.name }
     }
 }
+
+extension Docker {
+    /// `docker volume rm NAME...`: named volumes only. There is deliberately no prune here.
+    public func removeVolumes(_ names: [String]) throws(Failure) {
+        if names.isEmpty { return }
+        _ = try run(["volume", "rm"] + names)
+    }
+}

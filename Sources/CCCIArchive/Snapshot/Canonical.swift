@@ -1,0 +1,80 @@
+// Questions about a data-warm canonical that need its snapshot: is it usable, and pruning the
+// warm data of apps that are no longer enrolled.
+import CCCICore
+import Glibc
+
+public enum Canonical {
+    /// `has`: the record exists, the snapshot is the one the record names, its volumes exist on
+    /// docker (unless `docker` is nil) and every archive verifies. The caller holds the lock.
+    public static func check(_ app: Name, state: StateRoot, docker: Docker?) throws(Failure) -> JSON {
+        func no(_ reason: String, _ detail: String? = nil) -> JSON {
+            ["app": .string(app.value), "has": false, "reason": .string(reason), "detail": JSON(detail)]
+        }
+        guard let record = try Registry(state).record(app) else { return no("no-record") }
+        let store = SnapshotStore(state: state, app: app)
+        if let done = try store.recover() { _ = done }
+        guard let manifest = try store.manifest() else { return no("no-snapshot") }
+        guard manifest.digest.hex == record.manifestDigest else {
+            return no("snapshot-mismatch", "the record names manifest \(record.manifestDigest), the snapshot is \(manifest.digest.hex)")
+        }
+        if let docker {
+            let stack = AppIdentity.stackName(for: record.domain)
+            let present = Set(try docker.volumes(stack: stack).map(\.name))
+            let missing = manifest.volumes.map(\.name.value).filter { !present.contains($0) }
+            if !missing.isEmpty { return no("volumes-missing", missing.joined(separator: ", ")) }
+        }
+        do { _ = try store.verify() } catch {
+            if error.exit == .badData { return no("snapshot-corrupt", error.message) }
+            throw error
+        }
+        return ["app": .string(app.value), "has": true, "reason": nil, "detail": nil, "volumes_checked": .bool(docker != nil), "record": record.json]
+    }
+
+    /// Removes the warm data of every app that has a canonical record and is not enrolled: its
+    /// volumes (through abra, or by name with docker; never `docker volume prune`) and its state
+    /// directory. Infra (a `last_good`), deployed apps and locked apps are kept.
+    public static func prune(
+        state: StateRoot, enrolled: [Name], abra: Abra?, docker: Docker?, baseDomain: String?, dryRun: Bool,
+        report: (JSON) throws -> Void
+    ) throws {
+        let registry = Registry(state)
+        for app in try registry.apps() where !enrolled.contains(app) {
+            func line(_ action: String, _ reason: String?, _ extra: [(String, JSON)] = []) throws {
+                var o = JSONObject([("app", .string(app.value)), ("action", .string(action)), ("reason", JSON(reason))])
+                for (k, v) in extra { o[k] = v }
+                try report(.object(o))
+            }
+            if try registry.lastGood(app) != nil { try line("kept", "infra"); continue }
+            guard let record = try registry.record(app) else { continue }
+            let who = try AppIdentity(app: app, recipe: (try? Name(record.recipe)) ?? app, domain: record.domain)
+            let dir = try state.app(app, create: false)
+            let lock: HeldLock
+            do { lock = try Lock.acquire("lock", in: dir, wait: .none, what: "app '\(app)'") } catch {
+                dir.closeQuietly()
+                try line("kept", "busy")
+                continue
+            }
+            defer {
+                lock.release()
+                dir.closeQuietly()
+            }
+            var volumes: [String] = []
+            if let docker {
+                if !(try docker.services(stack: who.stack)).isEmpty { try line("kept", "deployed"); continue }
+                volumes = try docker.volumes(stack: who.stack).map(\.name)
+            }
+            if dryRun { try line("would-remove", "not-enrolled", [("volumes", .array(volumes.map { .string($0) }))]); continue }
+            if let abra, try abra.envFile(who.domain) != nil {
+                try abra.require(try abra.run(["app", "remove", who.domain, "-f", "-n"], timeout: 300), "removing '\(who.domain)'")
+                let left = try docker?.volumes(stack: who.stack).map(\.name) ?? []
+                try docker?.removeVolumes(left)
+            } else {
+                try docker?.removeVolumes(volumes)
+            }
+            let root = try state.open(create: false)
+            defer { root.closeQuietly() }
+            do { try Path.removeTree(app.value, in: root) } catch { throw Failure(error, doing: "removing the state of '\(app)'") }
+            try line("removed", "not-enrolled", [("volumes", .array(volumes.map { .string($0) }))])
+        }
+    }
+}

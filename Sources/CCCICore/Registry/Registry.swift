@@ -1,0 +1,170 @@
+// The registry of known-goods, in the state directory:
+//
+//   <app>/canonical.json   the data-warm canonical: which version and commit its snapshot holds,
+//                          its domain, its status (idle | deployed | quick), the run that
+//                          promoted it and the digest of the snapshot manifest it vouches for
+//   <app>/history.jsonl    append-only provenance: one JSON object per promotion, rollback, hold
+//   <app>/last_good        live-warm infra: the last version that passed the health gate
+//
+// Writers hold the app's lock; every write is atomic (AtomicFile), every append repairs a torn
+// last line first.
+import Glibc
+
+public struct CanonicalRecord: Sendable, Equatable {
+    public static let statuses = ["idle", "deployed", "quick"]
+    public var app: Name
+    public var recipe: String
+    public var domain: String
+    public var version: String
+    public var commit: String?
+    public var status: String
+    public var run: String?
+    public var manifestDigest: String
+    public var promotedAt: String
+    public var updatedAt: String
+
+    public var json: JSON {
+        ["app": .string(app.value), "recipe": .string(recipe), "domain": .string(domain), "version": .string(version),
+         "commit": JSON(commit), "status": .string(status), "run": JSON(run), "manifest_digest": .string(manifestDigest),
+         "promoted_at": .string(promotedAt), "updated_at": .string(updatedAt)]
+    }
+
+    public init(app: Name, recipe: String, domain: String, version: String, commit: String?, status: String, run: String?, manifestDigest: String, promotedAt: String, updatedAt: String) {
+        self.app = app
+        self.recipe = recipe
+        self.domain = domain
+        self.version = version
+        self.commit = commit
+        self.status = status
+        self.run = run
+        self.manifestDigest = manifestDigest
+        self.promotedAt = promotedAt
+        self.updatedAt = updatedAt
+    }
+
+    public init(parsing bytes: [UInt8]) throws(Failure) {
+        func bad(_ why: String) -> Failure { Failure(.badData, "bad-record", "invalid canonical.json: \(why)") }
+        let j: JSON
+        do { j = try JSON.parse(bytes) } catch { throw bad("\(error)") }
+        guard let a = j["app"]?.string, Name.isValid(a), let recipe = j["recipe"]?.string, let domain = j["domain"]?.string,
+            let version = j["version"]?.string, let status = j["status"]?.string, CanonicalRecord.statuses.contains(status),
+            let digest = j["manifest_digest"]?.string, Hex.isLowercase(digest, count: 64),
+            let promoted = j["promoted_at"]?.string, let updated = j["updated_at"]?.string
+        else { throw bad("a required field is missing or invalid") }
+        self.init(app: try Name(a), recipe: recipe, domain: domain, version: version, commit: j["commit"]?.string, status: status,
+                  run: j["run"]?.string, manifestDigest: digest, promotedAt: promoted, updatedAt: updated)
+    }
+}
+
+public struct Registry: Sendable {
+    public let state: StateRoot
+    public init(_ state: StateRoot) { self.state = state }
+
+    /// The canonical record of `app`, or nil.
+    public func record(_ app: Name) throws(Failure) -> CanonicalRecord? {
+        guard let dir = try appDirectoryIfExists(app) else { return nil }
+        defer { dir.closeQuietly() }
+        let bytes: [UInt8]?
+        do { bytes = try AtomicFile.readIfExists("canonical.json", in: dir, limit: 1 << 20) } catch {
+            throw Failure(error, doing: "reading the canonical record of '\(app)'")
+        }
+        return try bytes.map { (b) throws(Failure) in try CanonicalRecord(parsing: b) }
+    }
+
+    /// Writes the record atomically. The caller holds the app's lock.
+    public func write(_ record: CanonicalRecord) throws(Failure) {
+        let dir = try state.app(record.app, create: true)
+        defer { dir.closeQuietly() }
+        do { try AtomicFile.write(record.json.bytes + [0x0A], to: "canonical.json", in: dir) } catch {
+            throw Failure(error, doing: "writing the canonical record of '\(record.app)'")
+        }
+    }
+
+    /// Every app directory that has a canonical record, by name.
+    public func apps() throws(Failure) -> [Name] {
+        let root: FileDescriptor
+        do { root = try FileDescriptor.open(state.path, O_RDONLY | O_DIRECTORY) } catch {
+            if error.errno == ENOENT { return [] }
+            throw Failure(error, doing: "state directory '\(state.path)'")
+        }
+        defer { root.closeQuietly() }
+        do {
+            return try Path.list(root).filter { name in
+                Name.isValid(name) && (try? Path.statusIfExists("\(name)/canonical.json", in: root)) != nil
+            }.map { try Name($0) }
+        } catch let e as SystemError {
+            throw Failure(e, doing: "listing '\(state.path)'")
+        } catch {
+            throw Failure.from(error)
+        }
+    }
+
+    /// Appends one provenance event: `{"at","event","app",...fields}`.
+    public func appendHistory(_ app: Name, event: String, fields: JSONObject) throws(Failure) {
+        var line = JSONObject([("at", .string(Timestamp.now().rfc3339)), ("event", .string(event)), ("app", .string(app.value))])
+        for (k, v) in fields where line[k] == nil { line[k] = v }
+        let dir = try state.app(app, create: true)
+        defer { dir.closeQuietly() }
+        do { try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir) } catch {
+            throw Failure(error, doing: "appending to the history of '\(app)'")
+        }
+    }
+
+    /// The history, oldest first. A torn last line (a crash mid-append) is skipped, not fatal.
+    public func history(_ app: Name) throws(Failure) -> [JSON] {
+        guard let dir = try appDirectoryIfExists(app) else { return [] }
+        defer { dir.closeQuietly() }
+        let bytes: [UInt8]?
+        do { bytes = try AtomicFile.readIfExists("history.jsonl", in: dir, limit: 64 << 20) } catch {
+            throw Failure(error, doing: "reading the history of '\(app)'")
+        }
+        guard let bytes else { return [] }
+        return bytes.split(separator: 0x0A).compactMap { try? JSON.parse(Array($0)) }
+    }
+
+    public func lastGood(_ app: Name) throws(Failure) -> String? {
+        guard let dir = try appDirectoryIfExists(app) else { return nil }
+        defer { dir.closeQuietly() }
+        do {
+            return try AtomicFile.readIfExists("last_good", in: dir, limit: 4096).map { String(decoding: $0, as: UTF8.self).trimmingCharacters() }
+        } catch {
+            throw Failure(error, doing: "reading last_good of '\(app)'")
+        }
+    }
+
+    public func setLastGood(_ app: Name, _ version: String) throws(Failure) {
+        let dir = try state.app(app, create: true)
+        defer { dir.closeQuietly() }
+        do { try AtomicFile.write(version + "\n", to: "last_good", in: dir) } catch {
+            throw Failure(error, doing: "writing last_good of '\(app)'")
+        }
+    }
+
+    func appDirectoryIfExists(_ app: Name) throws(Failure) -> FileDescriptor? {
+        do {
+            return try FileDescriptor.open("\(state.path)/\(app.value)", O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        } catch {
+            if error.errno == ENOENT { return nil }
+            throw Failure(error, doing: "state of '\(app)'")
+        }
+    }
+
+    /// The enrolment list: one recipe per line, `#` comments; invalid names are refused (65).
+    public static func enrolled(file: String) throws(Failure) -> [Name] {
+        let bytes: [UInt8]
+        do { bytes = try AtomicFile.read(file, limit: 1 << 20) } catch {
+            throw Failure(error, doing: "reading the enrolment list")
+        }
+        var names: [Name] = []
+        for (n, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let t = line.trimmingCharacters()
+            if t.isEmpty || t.hasPrefix("#") { continue }
+            guard Name.isValid(t) else { throw Failure.badData("enrolment list '\(file)' line \(n + 1): invalid recipe '\(t)'") }
+            let name = try Name(t)
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
+    public static let enrolledOption = Option.value("enrolled", "FILE", "the enrolment list (one recipe per line)", environment: "CCCI_ENROLLED", default: "/etc/ci-warm/enrolled")
+}

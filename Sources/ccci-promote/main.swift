@@ -1,0 +1,41 @@
+// ccci-promote: promote-on-green-cold. Only an enrolled recipe's green, cold run on latest (no PR
+// ref) becomes the known-good: a snapshot of its canonical's volumes and a registry record.
+import CCCIArchive
+import CCCICore
+
+let command = Command(
+    "ccci-promote",
+    summary: "promote a green cold run's canonical to known-good (run record on stdin)",
+    options: [
+        StateRoot.option,
+        Registry.enrolledOption,
+        .flag("check", "evaluate the predicate only; change nothing"),
+        .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
+        .flag("no-wait", "give up (75) at once when the app's lock is held"),
+    ] + VolumeSource.options,
+    exits: [(.ok, "promoted (with --check: would promote)"), (.no, "not promoted: the reasons are printed; nothing changed")],
+    notes: """
+        stdin: {"app","mode":"cold"|"quick","ref":null|"<PR head>","status":"pass"|"fail","version","commit","run"}.
+        The predicate: enrolled AND pass AND cold AND no ref. See docs/commands/ccci-promote.md.
+        """)
+
+command.main { run in
+    let args = run.arguments
+    let record = try RunRecord(parsing: StandardInput.readAll(limit: 1 << 20))
+    let enrolled = try Registry.enrolled(file: args.value("enrolled")!)
+    let reasons = Promotion.reasons(record, enrolled: enrolled)
+    if args.flag("check") || !reasons.isEmpty {
+        return Outcome(reasons.isEmpty ? .ok : .no, ["app": .string(record.app.value), "promote": .bool(reasons.isEmpty), "reasons": .array(reasons.map { .string($0) })])
+    }
+    let state = try StateRoot(args)
+    let docker = Docker()
+    let recipe = try args.value("recipe").map { (r) throws(Failure) in try Name(r, kind: "recipe") }
+    let who = try AppIdentity.warm(app: record.app, recipe: recipe, baseDomain: args.value("base-domain"), domain: args.value("domain"))
+    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("lock-wait")).map { .seconds($0) } ?? .forever
+    let volumes = try VolumeSource.resolve(args, app: record.app, docker: docker)
+    let promoted = try state.withAppLock(record.app, wait: wait) { _ in
+        try VolumeSource.requireUnused(volumes, docker: docker, offline: args.flag("offline"))
+        return try Promotion.promote(record, volumes: volumes, identity: who, state: state)
+    }
+    return .ok(promoted.json)
+}
