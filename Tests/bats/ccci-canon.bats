@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# ccci-canon (offline): show, list, has, enrolled, set-status, history, log, last-good, prune.
+
+load helpers
+
+setup() {
+    setup_scratch
+    export CCCI_ENROLLED=$SCRATCH/enrolled
+    printf 'custom-html\n' >"$CCCI_ENROLLED"
+    V=$SCRATCH/vols
+    mkdir -p "$V/content/_data"
+    echo "known good" >"$V/content/_data/index.html"
+    jq -n '{app:"custom-html",mode:"cold",ref:null,status:"pass",version:"1.0.0+1.27.0",commit:"c0ffee",run:"run-1"}' |
+        ccci-promote --offline --volume "content=$V/content/_data" --domain warm-custom-html.test.local >/dev/null
+}
+teardown() { teardown_scratch; }
+
+@test "show and list print the record" {
+    run --separate-stderr ccci-canon show custom-html
+    assert_success
+    echo "$output" | jq -e '.version == "1.0.0+1.27.0" and .status == "idle"'
+    run ccci-canon list
+    [ "${#lines[@]}" -eq 1 ]
+    run --separate-stderr ccci-canon show nextcloud
+    assert_json_error ccci-canon 66
+}
+
+@test "has is yes only while record and snapshot agree and the snapshot verifies" {
+    run ccci-canon has custom-html --offline
+    assert_success
+    run ccci-canon has nextcloud --offline
+    assert_failure 1
+    echo "$output" | jq -e '.has == false and .reason == "no-record"'
+    printf 'X' | dd of="$CCCI_STATE/custom-html/snapshot/volumes/content.tar" bs=1 seek=1536 conv=notrunc 2>/dev/null
+    run ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+    rm -rf "$CCCI_STATE/custom-html/snapshot"
+    run ccci-canon has custom-html --offline
+    echo "$output" | jq -e '.reason == "no-snapshot"'
+}
+
+@test "has notices a record that names another snapshot" {
+    jq -c '.manifest_digest = ("a" * 64)' "$CCCI_STATE/custom-html/canonical.json" >"$SCRATCH/c"
+    cp "$SCRATCH/c" "$CCCI_STATE/custom-html/canonical.json"
+    run ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-mismatch"'
+}
+
+@test "set-status changes only the status (and updated_at)" {
+    run --separate-stderr ccci-canon set-status custom-html quick
+    assert_success
+    echo "$output" | jq -e '.status == "quick" and .version == "1.0.0+1.27.0"'
+    run --separate-stderr ccci-canon set-status custom-html broken
+    assert_json_error ccci-canon 64
+    run --separate-stderr ccci-canon set-status nextcloud idle
+    assert_json_error ccci-canon 66
+}
+
+@test "log appends provenance; history survives a torn last line" {
+    ccci-canon log custom-html --event rolled-back --field attempted=1.1.0+1.28.0 >/dev/null
+    printf '{"torn":' >>"$CCCI_STATE/custom-html/history.jsonl"
+    ccci-canon log custom-html --event held --field reason=major >/dev/null
+    run ccci-canon history custom-html
+    assert_success
+    [ "${#lines[@]}" -eq 3 ]
+    echo "${lines[1]}" | jq -e '.event == "rolled-back" and .attempted == "1.1.0+1.28.0" and .app == "custom-html"'
+    echo "${lines[2]}" | jq -e '.event == "held" and .reason == "major"'
+}
+
+@test "last-good: none is a clean no; set records it atomically" {
+    run --separate-stderr ccci-canon last-good keycloak
+    assert_failure 1
+    echo "$output" | jq -e '.last_good == null'
+    run --separate-stderr ccci-canon last-good keycloak --set 10.7.9+26.6.2
+    assert_success
+    [ "$(cat "$CCCI_STATE/keycloak/last_good")" = 10.7.9+26.6.2 ]
+    run --separate-stderr ccci-canon last-good keycloak
+    assert_success
+    echo "$output" | jq -e '.last_good == "10.7.9+26.6.2"'
+    run --separate-stderr ccci-canon last-good keycloak --set not-a-version
+    assert_json_error ccci-canon 64
+}
+
+@test "enrolled reads the list; invalid names are bad data" {
+    printf 'custom-html\n# comment\n\nkeycloak\n' >"$CCCI_ENROLLED"
+    run --separate-stderr ccci-canon enrolled
+    assert_success
+    echo "$output" | jq -e '.enrolled == ["custom-html","keycloak"]'
+    printf '../../etc\n' >"$SCRATCH/bad"
+    run --separate-stderr ccci-canon enrolled --enrolled "$SCRATCH/bad"
+    assert_json_error ccci-canon 65
+}
+
+@test "prune removes only de-enrolled canonicals; infra, alerts and enrolled apps stay" {
+    ccci-canon last-good keycloak --set 10.7.9+26.6.2 >/dev/null
+    echo '{"app":"keycloak"}' >"$CCCI_STATE/keycloak/canonical.json.bak"
+    ccci-alert raise --app keycloak --kind rollback </dev/null >/dev/null
+    mkdir -p "$V/old/_data" && echo x >"$V/old/_data/f"
+    jq -n '{app:"oldapp",mode:"cold",ref:null,status:"pass",version:"1.0.0+1",run:"r"}' >"$SCRATCH/r"
+    printf 'custom-html\noldapp\n' >"$CCCI_ENROLLED"
+    ccci-promote --offline --volume "old=$V/old/_data" --domain warm-oldapp.test.local <"$SCRATCH/r" >/dev/null
+    printf 'custom-html\n' >"$CCCI_ENROLLED"
+    run --separate-stderr ccci-canon prune --offline --dry-run
+    assert_success
+    echo "$output" | jq -e 'select(.app == "oldapp") | .action == "would-remove"'
+    [ -d "$CCCI_STATE/oldapp" ]
+    run --separate-stderr ccci-canon prune --offline
+    assert_success
+    [ ! -e "$CCCI_STATE/oldapp" ]
+    [ -f "$CCCI_STATE/custom-html/canonical.json" ]
+    [ -f "$CCCI_STATE/keycloak/last_good" ]
+    [ -n "$(ls "$CCCI_STATE/alerts"/*.json)" ]
+}
+
+@test "prune keeps an app whose lock is held" {
+    mkdir -p "$V/old/_data" && echo x >"$V/old/_data/f"
+    printf 'custom-html\noldapp\n' >"$CCCI_ENROLLED"
+    jq -n '{app:"oldapp",mode:"cold",ref:null,status:"pass",version:"1.0.0+1",run:"r"}' |
+        ccci-promote --offline --volume "old=$V/old/_data" --domain warm-oldapp.test.local >/dev/null
+    printf 'custom-html\n' >"$CCCI_ENROLLED"
+    ccci-lock oldapp -- sleep 30 &
+    holder=$!
+    sleep 0.3
+    run --separate-stderr ccci-canon prune --offline
+    kill -9 "$holder"
+    echo "$output" | jq -e 'select(.app == "oldapp") | .action == "kept" and .reason == "busy"'
+    [ -d "$CCCI_STATE/oldapp" ]
+}
