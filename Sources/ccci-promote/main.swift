@@ -21,6 +21,7 @@ let command = Command(
 
 command.main { run in
     let args = run.arguments
+    if args.flag("stdin") { throw Failure.usage("stdin carries the run record: give the volumes with --volume") }
     let record = try RunRecord(parsing: StandardInput.readAll(limit: 1 << 20))
     let enrolled = try Registry.enrolled(file: args.value("enrolled")!)
     let reasons = Promotion.reasons(record, enrolled: enrolled)
