@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# ccci-app on the test host: the real swarm, the abra stand-in, the router.
+
+load ../testhost/lib/testhost
+load helpers
+
+setup_file() { testhost_setup_file --private custom-html broken; }
+setup() {
+    setup_scratch
+    D=$(th_domain app)
+    th_track "$D"
+    A=(--domain "$D")
+}
+teardown() {
+    # a test that tagged the private recipe gets it rebuilt, so later tests see it clean
+    [ -e "$SCRATCH/remake" ] && th_recipe custom-html
+    testhost_teardown
+    teardown_scratch
+}
+
+@test "status before and after a deploy; the content is served through the router" {
+    run --separate-stderr ccci-app new custom-html "${A[@]}" --set TIMEOUT=30
+    assert_success
+    run --separate-stderr ccci-app status custom-html "${A[@]}"
+    assert_success
+    echo "$output" | jq -e '.deployed == false and .services == [] and .converged == false'
+    run --separate-stderr ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90
+    assert_success
+    echo "$output" | jq -e '.deployed == true and .converged == true and .version == "1.0.0+1.27.0" and .label_version == "1.0.0+1.27.0"'
+    echo "$output" | jq -e '.services[0].replicas == "1/1" and .services[0].converged == true'
+    run th_http "$D" /version
+    assert_output 1.0.0+1.27.0
+    run --separate-stderr ccci-app volumes custom-html "${A[@]}"
+    echo "$output" | jq -e --arg s "$(th_stack "$D")" '.volumes[0].name == ($s + "_content") and (.volumes[0].mountpoint | startswith("/"))'
+}
+
+@test "a deploy that never converges fails with abra's FATA text and leaves the stack deployed" {
+    ccci-app new broken "${A[@]}" --recipe broken --set TIMEOUT=5 >/dev/null
+    run --separate-stderr ccci-app deploy broken 1.0.1+1.0 "${A[@]}" --recipe broken --timeout 10
+    assert_json_error ccci-app 69
+    error_line | jq -e '.error.code == "deploy-timeout" and (.error.message | test("FATA.*timed out"))'
+    run --separate-stderr ccci-app status broken "${A[@]}" --recipe broken
+    echo "$output" | jq -e '.deployed == true and .converged == false'
+}
+
+@test "undeploy waits out swarm's linger; without waiting, leftovers would be seen" {
+    ccci-app new custom-html "${A[@]}" >/dev/null
+    ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90 >/dev/null
+    stack=$(th_stack "$D")
+    # the race: abra's undeploy returns while containers still exist
+    abra app undeploy "$D" -n >/dev/null
+    [ "$(th_containers "$stack")" -gt 0 ]
+    # ccci-app undeploy (of what is left) returns only once nothing is left
+    run --separate-stderr ccci-app undeploy custom-html "${A[@]}" --timeout 60
+    assert_success
+    [ "$(th_containers "$stack")" -eq 0 ]
+    [ -z "$(docker service ls -q --filter "label=com.docker.stack.namespace=$stack")" ]
+    [ -z "$(docker ps -aq --filter "volume=${stack}_content")" ]
+    # volumes survive an undeploy
+    docker volume inspect "${stack}_content" >/dev/null
+}
+
+@test "undeploy of a deployed app reports what it waited for" {
+    ccci-app new custom-html "${A[@]}" >/dev/null
+    ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90 >/dev/null
+    run --separate-stderr ccci-app undeploy custom-html "${A[@]}" --timeout 60
+    assert_success
+    echo "$output" | jq -e '.was_deployed == true and .waited > 0 and (.volumes | length) == 1'
+    [ "$(th_containers "$(th_stack "$D")")" -eq 0 ]
+}
+
+@test "versions: annotated tags sorted by version (not text) across upstream shapes; lightweight apart" {
+    touch "$SCRATCH/remake"
+    th_release custom-html 1.9.0+1.29.0 --notes nine >/dev/null
+    th_release custom-html 1.10.0+v2.0.0 --notes ten >/dev/null
+    th_release custom-html 1.10.1+2.0.1-alpine --notes alpine >/dev/null
+    th_release custom-html 1.11.0+2024-05-01 --notes dated >/dev/null
+    th_release custom-html 1.12.0+3.0 --lightweight >/dev/null
+    run --separate-stderr ccci-app versions custom-html "${A[@]}"
+    assert_success
+    echo "$output" | jq -e '.versions == ["1.0.0+1.27.0","1.0.1+1.27.0","1.1.0+1.28.0","1.9.0+1.29.0","1.10.0+v2.0.0","1.10.1+2.0.1-alpine","1.11.0+2024-05-01"]'
+    echo "$output" | jq -e '.lightweight == ["1.12.0+3.0"]'
+    run --separate-stderr ccci-app versions custom-html "${A[@]}" --lines
+    assert_line --index 0 1.0.0+1.27.0
+    assert_line --index 6 1.11.0+2024-05-01
+}
+
+@test "remove needs --yes, is refused while deployed, and then removes the volumes" {
+    ccci-app new custom-html "${A[@]}" >/dev/null
+    ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90 >/dev/null
+    run --separate-stderr ccci-app remove custom-html "${A[@]}"
+    assert_json_error ccci-app 64
+    run --separate-stderr ccci-app remove custom-html "${A[@]}" --yes
+    assert_json_error ccci-app 75
+    ccci-app undeploy custom-html "${A[@]}" >/dev/null
+    run --separate-stderr ccci-app remove custom-html "${A[@]}" --yes
+    assert_success
+    ! docker volume inspect "$(th_stack "$D")_content" >/dev/null 2>&1
+    [ ! -e "$(th_env_file "$D")" ]
+}
+
+@test "mutating subcommands take the app's lock; a caller's lock is recognised" {
+    ccci-lock custom-html -- sleep 30 &
+    holder=$!
+    sleep 0.3
+    run --separate-stderr ccci-app new custom-html "${A[@]}" --no-wait
+    kill -9 "$holder"
+    assert_json_error ccci-app 75
+    run ccci-lock custom-html -- ccci-app new custom-html "${A[@]}" --no-wait
+    assert_success
+}
+
+@test "bad input: bad names, domains, refs, settings; new on an existing app is 73" {
+    run --separate-stderr ccci-app status ../x "${A[@]}"
+    assert_json_error ccci-app 64
+    run --separate-stderr ccci-app status custom-html --domain "UPPER.test.local"
+    assert_json_error ccci-app 64
+    run --separate-stderr ccci-app domain custom-html --cold XYZ123
+    assert_json_error ccci-app 64
+    run --separate-stderr ccci-app new custom-html "${A[@]}" --set "lower=x"
+    assert_json_error ccci-app 64
+    ccci-app new custom-html "${A[@]}" >/dev/null
+    run --separate-stderr ccci-app new custom-html "${A[@]}"
+    assert_json_error ccci-app 73
+    run --separate-stderr ccci-app deploy custom-html "${A[@]}" --ref "--upload-pack=x"
+    assert_json_error ccci-app 64
+    run --separate-stderr ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --ref main
+    assert_json_error ccci-app 64
+    run --separate-stderr ccci-app versions nope "${A[@]}"
+    assert_json_error ccci-app 66
+}
+
+@test "the cold domain and stack name follow abra's rules" {
+    run --separate-stderr ccci-app domain custom-html --cold 0a1b2c
+    echo "$output" | jq -e '.domain == "cust-0a1b2c.test.local" and .stack == "cust-0a1b2c_test_local"'
+    run --separate-stderr ccci-app domain keycloak --domain a-very-long-domain-name-for-the-stack-limit.test.local
+    echo "$output" | jq -e '.stack | length == 45'
+}
