@@ -84,7 +84,7 @@ public enum Gate {
     }
 
     public static func decide(
-        current currentText: String, candidates: [String], notes: ReleaseNotes?, markers: Markers, policy: Policy
+        current currentText: String, candidates: [String], notes notesSource: ReleaseNotes?, markers: Markers, policy: Policy
     ) -> Verdict {
         var verdict = Verdict(
             decision: .noop, current: currentText, target: currentText, latest: nil, policy: policy,
@@ -111,6 +111,8 @@ public enum Gate {
             verdict.latestBump = (current.recipeBump(to: latest), current.upstreamBump(to: latest))
         }
 
+        var notes = notesSource
+        notes?.prefetch(parsed.filter { RecipeVersion.compare($0, current) > 0 }.map(\.text))
         var target = current
         var blockedBy: String? = nil
         for v in parsed {

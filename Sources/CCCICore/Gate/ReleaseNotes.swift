@@ -97,8 +97,17 @@ public struct Markers: Sendable {
 }
 
 /// A recipe's release notes: `releaseNotes/<version>.md`, falling back to `release/<version>`.
+///
+/// In a git clone (a recipe under `ABRA_DIR/recipes`), the working tree shows whichever version
+/// abra last checked out, which lacks the notes of every later release. So when the directory is
+/// a git repository the notes are read from git: for each version, first as committed in that
+/// version's tag, then as on the current branch head (notes added after tagging), and only then
+/// from the working tree. All lookups go through one `git cat-file --batch`.
 public struct ReleaseNotes: Sendable {
     public let directory: String
+    /// Blobs read from git, by `<rev>:<path>`; nil for a plain directory.
+    var fromGit: [String: Lookup]? = nil
+
     public init(directory: String) { self.directory = directory }
 
     public enum Lookup: Sendable {
@@ -108,8 +117,46 @@ public struct ReleaseNotes: Sendable {
         case unreadable(file: String, reason: String)
     }
 
+    static func candidates(_ v: String) -> [String] { ["releaseNotes/\(v).md", "release/\(v)"] }
+
+    /// Reads the notes of `versions` from git when the directory is a repository.
+    public mutating func prefetch(_ versions: [String]) {
+        guard !versions.isEmpty, (try? Path.statusIfExists(directory + "/.git", follow: true)) != nil else { return }
+        var requests: [String] = []
+        for v in versions {
+            for file in ReleaseNotes.candidates(v) { requests += ["\(v):\(file)", "HEAD:\(file)"] }
+        }
+        var p = Subprocess(["git", "-C", directory, "cat-file", "--batch"])
+        p.input = Array((requests.joined(separator: "\n") + "\n").utf8)
+        p.timeout = 60
+        guard let r = try? p.run(), r.succeeded else { return }
+        var found: [String: Lookup] = [:]
+        let out = r.stdout
+        var i = 0
+        for request in requests {
+            guard let nl = out[i...].firstIndex(of: 0x0A) else { return }
+            let header = String(decoding: out[i..<nl], as: UTF8.self).split(separator: " ")
+            i = nl + 1
+            guard header.count == 3, header[1] == "blob", let size = Int(header[2]), i + size <= out.count else { continue }
+            let bytes = Array(out[i..<(i + size)])
+            i += size + 1
+            let file = String(request[request.index(after: request.firstIndex(of: ":")!)...])
+            if let text = String(validating: bytes, as: UTF8.self) {
+                found[request] = .text(file: file, content: text)
+            } else {
+                found[request] = .unreadable(file: file, reason: "not valid UTF-8")
+            }
+        }
+        fromGit = found
+    }
+
     public func lookup(_ version: RecipeVersion) -> Lookup {
-        for relative in ["releaseNotes/\(version.text).md", "release/\(version.text)"] {
+        if let fromGit {
+            for file in ReleaseNotes.candidates(version.text) {
+                for rev in [version.text, "HEAD"] { if let hit = fromGit["\(rev):\(file)"] { return hit } }
+            }
+        }
+        for relative in ReleaseNotes.candidates(version.text) {
             let path = directory + "/" + relative
             do {
                 guard let st = try Path.statusIfExists(path, follow: false) else { continue }

@@ -133,3 +133,33 @@ import Testing
         #expect(m.firstMatch(in: "manual migration") == nil)
     }
 }
+
+@Suite struct ReleaseNotesFromGit {
+    func git(_ dir: String, _ args: String...) throws {
+        var p = Subprocess(["git", "-C", dir] + args)
+        p.environment = [("GIT_AUTHOR_NAME", "t"), ("GIT_AUTHOR_EMAIL", "t@x"), ("GIT_COMMITTER_NAME", "t"), ("GIT_COMMITTER_EMAIL", "t@x")]
+        let r = try p.run()
+        #expect(r.succeeded, "git \(args): \(r.stderrText)")
+    }
+
+    @Test func notesOfLaterReleasesAreReadFromGitNotTheCheckedOutTree() throws {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        try git(d.path, "init", "-q", "-b", "main")
+        try d.makeDirectory("releaseNotes")
+        try d.write("compose.yml", "v1")
+        try git(d.path, "add", "-A")
+        try git(d.path, "commit", "-qm", "one")
+        try git(d.path, "tag", "-a", "-m", "1.0.0+1", "1.0.0+1")
+        try d.write("releaseNotes/1.1.0+1.md", "A manual migration is needed.")
+        try git(d.path, "add", "-A")
+        try git(d.path, "commit", "-qm", "two")
+        try git(d.path, "tag", "-a", "-m", "1.1.0+1", "1.1.0+1")
+        try git(d.path, "checkout", "-q", "1.0.0+1")  // as abra leaves it after deploying 1.0.0
+        #expect(try Path.statusIfExists(d.file("releaseNotes/1.1.0+1.md")) == nil)
+        let v = Gate.decide(current: "1.0.0+1", candidates: ["1.0.0+1", "1.1.0+1"], notes: ReleaseNotes(directory: d.path), markers: .standard, policy: .minor)
+        #expect(v.decision == .hold)
+        #expect(v.held.first?.reasons.first?.reason == "manual-migration")
+        #expect(v.held.first?.reasons.first?.file == "releaseNotes/1.1.0+1.md")
+    }
+}
