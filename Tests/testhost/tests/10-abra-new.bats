@@ -50,6 +50,7 @@ teardown() { testhost_teardown; }
 	run --separate-stderr abra app deploy "no-such-app.$CCCI_BASE_DOMAIN" -n -o
 	assert_failure 1
 	assert_line --regexp '^FATA '
+	# shellcheck disable=SC2154
 	assert_equal "$stderr" ""
 }
 
