@@ -5,7 +5,10 @@
 //   held as two registers, ABEF and CDGH (hence the shuffles on entry and exit); `sha256msg1` and
 //   `sha256msg2` compute the message schedule four words at a time. The function is compiled with
 //   __attribute__((target)) so the rest of the file (and the package) needs no -msha flag, and it
-//   is only called after cpuid says the CPU has SHA, SSSE3 and SSE4.1.
+//   is only called after cpuid says the CPU has SHA, SSSE3 and SSE4.1;
+// - `blocks_shani_x2`: the same, for two states over the same data (ccci_sha256_update2). The
+//   archive code hashes each file's bytes twice, as part of the archive and as the file's content;
+//   one chain of sha256rnds2 is latency-bound, two independent chains overlap almost entirely.
 //
 // The choice is made once per context at init and cached process-wide (an idempotent racy write
 // of the same value, done with relaxed atomics).
@@ -121,6 +124,71 @@ static void blocks_shani(uint32_t state[8], const uint8_t *data, size_t blocks) 
     _mm_storeu_si128((__m128i *)&state[4], state1);
 }
 
+// Two states over the same message blocks: the schedule is computed once and the two chains of
+// sha256rnds2, independent of each other, overlap in the pipeline (measured here: two hashes
+// of the same data in the time of one).
+#define SHANI_ROUNDS2(i, m)                                                           \
+    msg = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * (i)]));           \
+    a1 = _mm_sha256rnds2_epu32(a1, a0, msg);                                          \
+    b1 = _mm_sha256rnds2_epu32(b1, b0, msg);                                          \
+    msg = _mm_shuffle_epi32(msg, 0x0E);                                               \
+    a0 = _mm_sha256rnds2_epu32(a0, a1, msg);                                          \
+    b0 = _mm_sha256rnds2_epu32(b0, b1, msg)
+
+#define SHANI_LOAD(st, s0, s1) {                                                      \
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&(st)[0]), 0xB1); \
+    s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&(st)[4]), 0x1B);        \
+    s0 = _mm_alignr_epi8(t, s1, 8);                                                   \
+    s1 = _mm_blend_epi16(s1, t, 0xF0); }
+
+#define SHANI_STORE(st, s0, s1) {                                                     \
+    __m128i t = _mm_shuffle_epi32(s0, 0x1B);                                          \
+    s1 = _mm_shuffle_epi32(s1, 0xB1);                                                 \
+    s0 = _mm_blend_epi16(t, s1, 0xF0);                                                \
+    s1 = _mm_alignr_epi8(s1, t, 8);                                                   \
+    _mm_storeu_si128((__m128i *)&(st)[0], s0);                                        \
+    _mm_storeu_si128((__m128i *)&(st)[4], s1); }
+
+__attribute__((target("sha,ssse3,sse4.1")))
+static void blocks_shani_x2(uint32_t state_a[8], uint32_t state_b[8], const uint8_t *data, size_t blocks) {
+    const __m128i byteswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i a0, a1, b0, b1;
+    SHANI_LOAD(state_a, a0, a1);
+    SHANI_LOAD(state_b, b0, b1);
+    while (blocks--) {
+        __m128i save_a0 = a0, save_a1 = a1, save_b0 = b0, save_b1 = b1, msg;
+        __m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 0)), byteswap);
+        __m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16)), byteswap);
+        __m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 32)), byteswap);
+        __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 48)), byteswap);
+
+        SHANI_ROUNDS2(0, m0);
+        SHANI_ROUNDS2(1, m1); m0 = _mm_sha256msg1_epu32(m0, m1);
+        SHANI_ROUNDS2(2, m2); m1 = _mm_sha256msg1_epu32(m1, m2);
+        SHANI_ROUNDS2(3, m3); SHANI_SCHEDULE2(m3, m2, m0); m2 = _mm_sha256msg1_epu32(m2, m3);
+        SHANI_ROUNDS2(4, m0); SHANI_SCHEDULE2(m0, m3, m1); m3 = _mm_sha256msg1_epu32(m3, m0);
+        SHANI_ROUNDS2(5, m1); SHANI_SCHEDULE2(m1, m0, m2); m0 = _mm_sha256msg1_epu32(m0, m1);
+        SHANI_ROUNDS2(6, m2); SHANI_SCHEDULE2(m2, m1, m3); m1 = _mm_sha256msg1_epu32(m1, m2);
+        SHANI_ROUNDS2(7, m3); SHANI_SCHEDULE2(m3, m2, m0); m2 = _mm_sha256msg1_epu32(m2, m3);
+        SHANI_ROUNDS2(8, m0); SHANI_SCHEDULE2(m0, m3, m1); m3 = _mm_sha256msg1_epu32(m3, m0);
+        SHANI_ROUNDS2(9, m1); SHANI_SCHEDULE2(m1, m0, m2); m0 = _mm_sha256msg1_epu32(m0, m1);
+        SHANI_ROUNDS2(10, m2); SHANI_SCHEDULE2(m2, m1, m3); m1 = _mm_sha256msg1_epu32(m1, m2);
+        SHANI_ROUNDS2(11, m3); SHANI_SCHEDULE2(m3, m2, m0); m2 = _mm_sha256msg1_epu32(m2, m3);
+        SHANI_ROUNDS2(12, m0); SHANI_SCHEDULE2(m0, m3, m1); m3 = _mm_sha256msg1_epu32(m3, m0);
+        SHANI_ROUNDS2(13, m1); SHANI_SCHEDULE2(m1, m0, m2);
+        SHANI_ROUNDS2(14, m2); SHANI_SCHEDULE2(m2, m1, m3);
+        SHANI_ROUNDS2(15, m3);
+
+        a0 = _mm_add_epi32(a0, save_a0);
+        a1 = _mm_add_epi32(a1, save_a1);
+        b0 = _mm_add_epi32(b0, save_b0);
+        b1 = _mm_add_epi32(b1, save_b1);
+        data += 64;
+    }
+    SHANI_STORE(state_a, a0, a1);
+    SHANI_STORE(state_b, b0, b1);
+}
+
 static int cpu_has_shani(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -190,6 +258,37 @@ void ccci_sha256_update(ccci_sha256_context *context, const void *bytes, size_t 
         memcpy(context->buffer, p, count);
         context->used = (uint32_t)count;
     }
+}
+
+void ccci_sha256_update2(ccci_sha256_context *a, ccci_sha256_context *b, const void *bytes, size_t count) {
+#if defined(__x86_64__)
+    const uint8_t *p = bytes;
+    if (a->accelerated && b->accelerated && a->used == b->used) {
+        // Same partial block in both (they have seen the same bytes since a block boundary):
+        // complete it in each, then run whole blocks through both chains at once.
+        if (a->used > 0) {
+            size_t take = 64 - a->used;
+            if (take > count) take = count;
+            ccci_sha256_update(a, p, take);
+            ccci_sha256_update(b, p, take);
+            p += take;
+            count -= take;
+        }
+        size_t whole = count / 64;
+        if (whole > 0) {
+            blocks_shani_x2(a->state, b->state, p, whole);
+            a->length += whole * 64;
+            b->length += whole * 64;
+            p += whole * 64;
+            count -= whole * 64;
+        }
+        ccci_sha256_update(a, p, count);
+        ccci_sha256_update(b, p, count);
+        return;
+    }
+#endif
+    ccci_sha256_update(a, bytes, count);
+    ccci_sha256_update(b, bytes, count);
 }
 
 void ccci_sha256_final(ccci_sha256_context *context, uint8_t digest[32]) {

@@ -19,7 +19,7 @@ struct ArchiveReader {
     /// Member data (and padding) of the current entry not yet consumed.
     private var pending: Int64 = 0
     /// The current entry's data layout.
-    private var content: Content = .none
+    private var layout: Layout = .none
 
     /// Sizes above this (1 PiB) are absurd: refused before anything is allocated or written.
     static let maxSize: Int64 = 1 << 50
@@ -28,7 +28,7 @@ struct ArchiveReader {
     static let maxLongName = 64 << 10
     static let maxRegions = 1 << 18
 
-    private enum Content {
+    private enum Layout {
         case none
         /// `size` bytes of contiguous data.
         case contiguous(Int64)
@@ -43,7 +43,7 @@ struct ArchiveReader {
     mutating func next() throws(ArchiveError) -> Entry? {
         if pending > 0 { try input.skip(pending) }
         pending = 0
-        content = .none
+        layout = .none
         var local: [(keyword: [UInt8], value: [UInt8])] = []
         var longName: [UInt8]? = nil
         var longLink: [UInt8]? = nil
@@ -244,39 +244,32 @@ struct ArchiveReader {
                 total += r.length
             }
             let stored: Int64
-            if case .sparse = content { stored = pending - Self.padding(size) } else { stored = size }
+            if case .sparse = layout { stored = pending - Self.padding(size) } else { stored = size }
             guard total == stored else { throw ArchiveError(.corrupt, "sparse map does not match the member's data size", path: entry.pathText) }
             entry.regions = regions
-            content = .sparse(regions)
+            layout = .sparse(regions)
         } else {
-            content = .contiguous(size)
+            layout = .contiguous(size)
         }
         return entry
     }
 
-    /// Streams the current file's content as (logical offset, bytes), in increasing order; holes
-    /// between the pieces are zeros. Then skips the member's padding.
-    mutating func readContent(_ body: (Int64, UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) {
-        switch content {
+    /// Streams the current file's content as (logical offset, bytes), in increasing order, hashing
+    /// it into `content` in the same pass as the archive hash; holes between the pieces are zeros.
+    /// Then skips the member's padding.
+    mutating func readContent(into content: inout ContentHasher, _ body: (Int64, UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) {
+        switch layout {
         case .none: return
         case .contiguous(let size):
-            var offset: Int64 = 0
-            try input.chunks(size) { (chunk: UnsafeRawBufferPointer) throws(ArchiveError) in
-                try body(offset, chunk)
-                offset += Int64(chunk.count)
-            }
+            try input.chunks(size, content: &content, at: 0, body)
             pending -= size
         case .sparse(let regions):
             for r in regions {
-                var offset = r.offset
-                try input.chunks(r.length) { (chunk: UnsafeRawBufferPointer) throws(ArchiveError) in
-                    try body(offset, chunk)
-                    offset += Int64(chunk.count)
-                }
+                try input.chunks(r.length, content: &content, at: r.offset, body)
                 pending -= r.length
             }
         }
-        content = .none
+        layout = .none
         try input.skip(pending)
         pending = 0
     }
@@ -316,7 +309,7 @@ struct ArchiveReader {
             }
         }
         pending -= consumed
-        content = .sparse([])
+        layout = .sparse([])
         return stride(from: 0, to: numbers.count, by: 2).map { Region(offset: numbers[$0], length: numbers[$0 + 1]) }
     }
 

@@ -17,8 +17,8 @@
 // their mtimes and a read-only or default-ACL directory does not get in the way.
 //
 // Durability without an fsync per file: each file's writeback is started as soon as its data is
-// written (large files every 8 MiB, waiting on older windows to bound dirty memory), and one
-// syncfs(2) at the end commits data and metadata of the whole staging filesystem.
+// written (large files every 8 MiB), and one syncfs(2) at the end commits data and metadata of
+// the whole staging filesystem.
 //
 // The archive is hashed as it is read (ArchiveInput) and each file as it is written (for the tree
 // digest), so the archive is read once. A mismatch with the expected SHA-256 is reported after
@@ -49,13 +49,13 @@ public enum Extractor {
         }
         let extraction = Extraction(staging: staging, options: options)
         defer { extraction.close() }
-        return try extraction.run(ArchiveReader(ArchiveInput(input)), expectedSHA256: expectedSHA256)
+        return try extraction.run(ArchiveReader(try ArchiveInput(input)), expectedSHA256: expectedSHA256)
     }
 
     /// Reads the whole archive as `extract` would, writing nothing: its SHA-256, length, entry count
     /// and tree digest, after every check that does not need a filesystem.
     public static func verify(from input: FileDescriptor, expectedSHA256: SHA256Digest?) throws(ArchiveError) -> ArchiveSummary {
-        var reader = ArchiveReader(ArchiveInput(input))
+        var reader = ArchiveReader(try ArchiveInput(input))
         var digest = TreeDigest()
         var entries = 0
         while let entry = try reader.next() {
@@ -63,7 +63,7 @@ public enum Extractor {
             var content: SHA256Digest? = nil
             if entry.type == .file {
                 var hasher = ContentHasher()
-                try reader.readContent { (offset: Int64, chunk: UnsafeRawBufferPointer) throws(ArchiveError) in hasher.update(at: offset, chunk) }
+                try reader.readContent(into: &hasher) { (_: Int64, _: UnsafeRawBufferPointer) throws(ArchiveError) in }
                 content = hasher.finalize(size: entry.size)
             }
             try digest.add(entry, content: content)
@@ -92,7 +92,6 @@ final class Extraction {
     private var directoryIndex: [[UInt8]: Int] = [:]
 
     static let window: Int64 = 8 << 20
-    static let lag: Int64 = 4
 
     init(staging: FileDescriptor, options: Extractor.Options) {
         self.staging = staging
@@ -179,23 +178,17 @@ final class Extraction {
         let sparse = entry.regions != nil
         let durable = options.durable
         var started: Int64 = 0
-        var awaited: Int64 = 0
         var failure: SystemError? = nil
-        try reader.readContent { (offset: Int64, chunk: UnsafeRawBufferPointer) throws(ArchiveError) in
+        try reader.readContent(into: &hasher) { (offset: Int64, chunk: UnsafeRawBufferPointer) throws(ArchiveError) in
             do throws(SystemError) {
                 if sparse { try fd.writeAll(chunk, at: offset) } else { try fd.writeAll(chunk) }
                 let end = offset + Int64(chunk.count)
                 if durable && end - started >= Self.window {
                     try fd.startWriteback(offset: started, count: end - started)
                     started = end
-                    if started - Self.lag * Self.window > awaited {
-                        try fd.awaitWriteback(offset: awaited, count: started - Self.lag * Self.window - awaited)
-                        awaited = started - Self.lag * Self.window
-                    }
                 }
             } catch { failure = error }
             if let failure { throw ArchiveError(failure, path: entry.path) }
-            hasher.update(at: offset, chunk)
         }
         do throws(SystemError) {
             if sparse { try fd.truncate(to: entry.size) }

@@ -202,6 +202,13 @@ struct ContentHasher {
         position += Int64(bytes.count)
     }
 
+    /// `update(at:_:)` while feeding the same bytes to `archive` (both hashed in one pass).
+    mutating func update(at offset: Int64, _ bytes: UnsafeRawBufferPointer, alongside archive: inout SHA256) {
+        if offset > position { zeros(offset - position) }
+        SHA256.update(&hasher, &archive, bytes)
+        position = offset + Int64(bytes.count)
+    }
+
     private mutating func zeros(_ count: Int64) {
         var left = count
         Self.zeros.withUnsafeBytes { z in

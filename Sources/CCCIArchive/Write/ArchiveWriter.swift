@@ -132,8 +132,7 @@ public enum ArchiveWriter {
                     let space = try out.space(minimum: 64 << 10)
                     let want = Int(min(Int64(space.count), end - offset))
                     let n = try TreeDigest.readFile(file, into: UnsafeMutableRawBufferPointer(rebasing: space[0..<want]), at: offset, path: e)
-                    hasher.update(at: offset, UnsafeRawBufferPointer(rebasing: space[0..<n]))
-                    out.commit(n)
+                    out.commit(n, content: &hasher, at: offset)
                     offset += Int64(n)
                 }
             }
@@ -147,8 +146,7 @@ public enum ArchiveWriter {
                     throw ArchiveError(error, path: e.path)
                 }
                 if n == 0 { throw ArchiveError(.changed, "shrank while being read", path: e.pathText) }
-                hasher.update(UnsafeRawBufferPointer(rebasing: space[0..<n]))
-                out.commit(n)
+                out.commit(n, content: &hasher, at: e.size - left)
                 left -= Int64(n)
             }
         }

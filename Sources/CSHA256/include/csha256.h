@@ -20,6 +20,8 @@ void ccci_sha256_init(ccci_sha256_context *context);
 // As ccci_sha256_init, but always with the portable block function (for tests and benchmarks).
 void ccci_sha256_init_portable(ccci_sha256_context *context);
 void ccci_sha256_update(ccci_sha256_context *context, const void *bytes, size_t count);
+// Feeds the same bytes to two contexts; with the SHA extensions, in about the time of one.
+void ccci_sha256_update2(ccci_sha256_context *a, ccci_sha256_context *b, const void *bytes, size_t count);
 void ccci_sha256_final(ccci_sha256_context *context, uint8_t digest[32]);
 // 1 when this CPU has the SHA extensions (and SSSE3, SSE4.1) and they are used.
 int ccci_sha256_accelerated(void);

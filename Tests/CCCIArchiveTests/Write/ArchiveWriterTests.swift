@@ -41,7 +41,7 @@ func makeRichTree(_ f: Fixture, _ root: String) throws {
 func members(_ f: Fixture, _ archive: String) throws -> [Entry] {
     let fd = try FileDescriptor.open(f.path(archive), O_RDONLY)
     defer { fd.closeQuietly() }
-    var reader = ArchiveReader(ArchiveInput(fd))
+    var reader = ArchiveReader(try ArchiveInput(fd))
     var out: [Entry] = []
     while let e = try reader.next() { out.append(e) }
     return out

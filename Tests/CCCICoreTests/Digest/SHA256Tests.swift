@@ -61,6 +61,24 @@ import Testing
         #expect(SHA256.hash(data).hex == expected)
     }
 
+    /// Feeding two hashers at once gives what feeding each alone gives, whether their partial
+    /// blocks agree (the interleaved path) or not (one after the other).
+    @Test func dualUpdateMatchesTwoSingleUpdates() throws {
+        let data = try Kernel.randomBytes(70_000)
+        for (prefixA, prefixB) in [(0, 0), (64, 128), (5, 5), (63, 63), (0, 7), (100, 3)] {
+            for length in [0, 1, 63, 64, 65, 1000, 4096, 65_536] {
+                var a = SHA256(), b = SHA256(), singleA = SHA256(), singleB = SHA256()
+                a.update(data[0..<prefixA]); singleA.update(data[0..<prefixA])
+                b.update(data[1000..<1000 + prefixB]); singleB.update(data[1000..<1000 + prefixB])
+                data[2000..<2000 + length].withUnsafeBytes { SHA256.update(&a, &b, $0) }
+                singleA.update(data[2000..<2000 + length])
+                singleB.update(data[2000..<2000 + length])
+                #expect(a.finalize() == singleA.finalize(), "\(prefixA)/\(prefixB)/\(length)")
+                #expect(b.finalize() == singleB.finalize(), "\(prefixA)/\(prefixB)/\(length)")
+            }
+        }
+    }
+
     @Test func digestHexRoundTrip() {
         let d = SHA256.hash("abc")
         #expect(SHA256Digest(hex: d.hex) == d)
