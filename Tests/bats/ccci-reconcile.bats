@@ -77,7 +77,7 @@ teardown() { porcelain_teardown; }
     th_recipe custom-html
     assert_success
     assert_line --index 0 "held-manual-migration:1.1.0+1.28.0->1.2.0+1.29.0"
-    ccci-alert list | jq -e 'select(.kind == "held-manual-migration") | .details.held[0].reasons[0].phrase == "manual migration"'
+    ccci-alert list | jq -e 'select(.kind == "held-manual-migration") | .details.held[] | select(.version == "1.2.0+1.29.0") | .reasons[0].phrase == "manual migration"'
     [ "$(th_http "$D" /version)" = 1.1.0+1.28.0 ]
 }
 
