@@ -55,3 +55,20 @@ setup_file() { testhost_setup_file; }
 	run jq -e '.routes | type == "array"' <<<"$output"
 	assert_success
 }
+
+@test "up fails with a clear message when the engine does not come up" {
+	local root fake
+	root=$(mktemp -d /tmp/ccci-fail.XXXXXX)
+	fake=$BATS_TEST_TMPDIR/fakebin
+	mkdir -p "$fake"
+	printf '#!/bin/sh\necho "dockerd: cannot start (test)" >&2\nexit 1\n' >"$fake/dockerd"
+	chmod +x "$fake/dockerd"
+	PATH=$fake:$PATH CCCI_TESTHOST_ROOT=$root run --separate-stderr "$TESTHOST_DIR/up"
+	assert_failure 1
+	assert_output ""
+	# shellcheck disable=SC2154
+	[[ $stderr == *"the docker engine did not come up"* ]]
+	[[ $stderr == *"dockerd: cannot start (test)"* ]]
+	CCCI_TESTHOST_ROOT=$root "$TESTHOST_DIR/down" --purge 2>/dev/null
+	rm -rf "$root"
+}
