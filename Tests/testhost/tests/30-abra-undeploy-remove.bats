@@ -93,6 +93,6 @@ teardown() { testhost_teardown; }
 	run abra app remove "$domain" -f -n
 	assert_success
 	run docker secret ls --format '{{.Name}}'
-	refute_line "${stack}_admin_password_v1"
+	refute_output --partial "${stack}_admin_password_v1"
 	assert [ ! -e "$(th_env_file "$domain")" ]
 }
