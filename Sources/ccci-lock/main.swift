@@ -41,11 +41,18 @@ command.main { run in
     } else {
         guard let app = args.operand("APP") else { throw Failure.usage("missing operand APP (or --slots N --pool NAME)") }
         let name = try Name(app, kind: "app")
-        let dir = try state.app(name, create: true)
         if args.flag("status") {
-            let held = try Lock.isHeld("lock", in: dir)
+            // Asking must not create anything: no directory means no lock, so not held.
+            let exists: Bool
+            do throws(SystemError) { exists = try Path.statusIfExists("\(state.path)/\(app)/lock") != nil } catch { throw Failure(error, doing: "asking the lock of '\(app)'") }
+            if !exists { return .ok(["app": .string(app), "held": false]) }
+            let dir = try state.app(name, create: false)
+            defer { dir.closeQuietly() }
+            let held: Bool
+            do throws(SystemError) { held = try Lock.isHeld("lock", in: dir) } catch { throw Failure(error, doing: "asking the lock of '\(app)'") }
             return .ok(["app": .string(app), "held": .bool(held)])
         }
+        let dir = try state.app(name, create: true)
         lock = try Lock.acquire("lock", in: dir, wait: wait, what: "app '\(app)'")
     }
     do throws(SystemError) {
