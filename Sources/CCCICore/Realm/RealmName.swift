@@ -34,7 +34,7 @@ public struct RealmName: Hashable, Sendable, CustomStringConvertible, Comparable
     /// The realm name's parts, or nil when `text` is not of our pattern.
     public static func parse(_ text: String) -> RealmName? {
         let b = Array(text.utf8)
-        guard b.count >= 9, b[b.count - 7] == 0x2D else { return nil }
+        guard b.count >= 8, b[b.count - 7] == 0x2D else { return nil }
         let parent = String(decoding: b[..<(b.count - 7)], as: UTF8.self)
         let hex = String(decoding: b[(b.count - 6)...], as: UTF8.self)
         guard isValidParent(parent), Hex.isLowercase(hex, count: 6) else { return nil }
