@@ -16,6 +16,7 @@ let commands = [
     "ccci-restore",
     "ccci-canon",
     "ccci-promote",
+    "ccci-realm",
 ]
 
 let strict: [SwiftSetting] = [
