@@ -98,3 +98,20 @@ extension KeycloakServer {
         return report
     }
 }
+
+extension RealmLogin {
+    /// From `--credentials FILE`, else stdin.
+    public init(_ args: Arguments, realm: String) throws(Failure) {
+        let input: [UInt8]
+        if let file = args.value("credentials") {
+            do throws(SystemError) { input = try AtomicFile.read(file, limit: 1 << 20) } catch { throw Failure(error, doing: "reading credentials") }
+        } else {
+            input = try StandardInput.readAll(limit: 1 << 20)
+        }
+        let json: JSON
+        do throws(JSONError) { json = try JSON.parse(input) } catch {
+            throw Failure.badData("credentials are not JSON: \(error)", code: "bad-credentials")
+        }
+        try self.init(json: json, realm: realm)
+    }
+}

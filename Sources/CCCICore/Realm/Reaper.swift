@@ -79,3 +79,20 @@ extension KeycloakAdmin {
         return outcome
     }
 }
+
+extension ReapOutcome {
+    /// The report: the sweep's settings, counts, then every realm looked at.
+    public func json(rules: ReapRules, dryRun: Bool, stacks: [String]?) -> JSON {
+        var o = JSONObject(literal: [
+            "dry_run": .bool(dryRun), "grace_minutes": JSON(rules.graceSeconds / 60),
+            "live": .array(rules.live.sorted().map { .string($0) }),
+        ])
+        if let stacks { o["live_stacks"] = .array(stacks.map { .string($0) }) }
+        o["deleted"] = JSON(deleted)
+        o["kept"] = JSON(kept)
+        o["would_delete"] = JSON(wouldDelete)
+        o["failed"] = JSON(failed)
+        o["realms"] = .array(entries)
+        return .object(o)
+    }
+}
