@@ -468,3 +468,19 @@ EOF
     assert_json_error ccci-realm 69
     error_line | jq -e '.error.code == "keycloak-not-found"'
 }
+
+@test "secrets with quotes, backslashes, form specials and UTF-8 survive curl's config and the form encoding" {
+    printf 'p"w\\ &=+ é%%#\n' >"$SCRATCH/odd"
+    printf 'c"s\\ &=+ é%%\n' >"$SCRATCH/odd-cs"
+    mkdir -p "$KC_DIR/odd"
+    "$STANDIN" --admin-password-file "$SCRATCH/odd" --port-file "$KC_DIR/odd/port" 3>&- &
+    echo $! >"$KC_DIR/odd/pid"
+    for _ in $(seq 100); do [ -f "$KC_DIR/odd/port" ] && break; sleep 0.05; done
+    url=http://127.0.0.1:$(cat "$KC_DIR/odd/port")
+    run --separate-stderr ccci-realm create docs-aaa111 --url "$url" --admin-password-file "$SCRATCH/odd" \
+        --client-secret-file "$SCRATCH/odd-cs" --user-password-file "$SCRATCH/odd" --out "$SCRATCH/creds"
+    assert_success
+    jq -e '.client_secret == "c\"s\\ &=+ é%" and .password == "p\"w\\ &=+ é%#"' "$SCRATCH/creds"
+    run --separate-stderr ccci-realm check docs-aaa111 --url "$url" --credentials "$SCRATCH/creds"
+    assert_success
+}
