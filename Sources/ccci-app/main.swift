@@ -7,10 +7,7 @@ let identity: [Option] = [
     .value("domain", "DOMAIN", "the app's domain, when it is not warm-<recipe>.<base> (e.g. traefik's)"),
     .value("recipe", "RECIPE", "the recipe, when it is not the app's name"),
 ]
-let locking: [Option] = [
-    .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
-    .flag("no-wait", "give up (75) at once when the app's lock is held"),
-]
+let locking = Lock.options
 let command = Command(
     "ccci-app",
     summary: "ask about and change an app on the platform (abra and docker)",
@@ -48,7 +45,7 @@ command.main { run in
     }
     let who = try AppIdentity.warm(app: app, recipe: recipe, baseDomain: args.value("base-domain"), domain: args.value("domain"))
     let platform = Platform(abra: abra, docker: Docker(), identity: who)
-    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("lock-wait")).map { .seconds($0) } ?? .forever
+    let wait = try Lock.wait(args)
     func locked<T>(_ body: () throws -> T) throws -> T { try state.withAppLock(app, wait: wait) { _ in try body() } }
 
     switch sub {

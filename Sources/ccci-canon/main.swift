@@ -6,10 +6,7 @@ let identity: [Option] = [
     .value("base-domain", "DOMAIN", "the host's base domain", environment: "CCCI_BASE_DOMAIN"),
     .flag("offline", "do not ask docker (has: skip the volume check; prune: remove state only)"),
 ]
-let locking: [Option] = [
-    .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
-    .flag("no-wait", "give up (75) at once when the app's lock is held"),
-]
+let locking = Lock.options
 let app: [Operand] = [.required("APP", "the app")]
 let command = Command(
     "ccci-canon",
@@ -40,7 +37,7 @@ command.main { run in
     let args = run.arguments
     let state = try StateRoot(args)
     let registry = Registry(state)
-    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("lock-wait")).map { .seconds($0) } ?? .forever
+    let wait = try Lock.wait(args)
     let appName = try args.operand("APP").map { (a) throws(Failure) in try Name(a, kind: "app") }
 
     switch run.subcommand! {

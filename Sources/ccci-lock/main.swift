@@ -25,8 +25,7 @@ let command = Command(
 command.main { run in
     let args = run.arguments
     let state = try StateRoot(args)
-    if args.flag("no-wait") && args.value("wait") != nil { throw Failure.usage("--wait and --no-wait exclude each other") }
-    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("wait")).map { .seconds($0) } ?? .forever
+    let wait = try Lock.wait(args, option: "wait")
     let slots = try args.integer("slots", in: 1...1024)
     if !args.flag("status") && args.trailing.isEmpty { throw Failure.usage("missing COMMAND after '--'") }
     if args.flag("status") && (slots != nil || !args.trailing.isEmpty) { throw Failure.usage("--status takes only APP") }

@@ -10,9 +10,7 @@ let command = Command(
         StateRoot.option,
         Registry.enrolledOption,
         .flag("check", "evaluate the predicate only; change nothing"),
-        .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
-        .flag("no-wait", "give up (75) at once when the app's lock is held"),
-    ] + VolumeSource.options,
+    ] + Lock.options + VolumeSource.options,
     exits: [(.ok, "promoted (with --check: would promote)"), (.no, "not promoted: the reasons are printed; nothing changed")],
     notes: """
         stdin: {"app","mode":"cold"|"quick","ref":null|"<PR head>","status":"pass"|"fail","version","commit","run"}.
@@ -32,7 +30,7 @@ command.main { run in
     let docker = Docker()
     let recipe = try args.value("recipe").map { (r) throws(Failure) in try Name(r, kind: "recipe") }
     let who = try AppIdentity.warm(app: record.app, recipe: recipe, baseDomain: args.value("base-domain"), domain: args.value("domain"))
-    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("lock-wait")).map { .seconds($0) } ?? .forever
+    let wait = try Lock.wait(args)
     let volumes = try VolumeSource.resolve(args, app: record.app, docker: docker)
     let promoted = try state.withAppLock(record.app, wait: wait) { _ in
         try VolumeSource.requireUnused(volumes, docker: docker, offline: args.flag("offline"))

@@ -10,9 +10,7 @@ let command = Command(
         StateRoot.option,
         .flag("verify", "only check the snapshot against its manifest; touch nothing"),
         .value("into", "DIR", "a restore drill: restore into DIR/<volume> instead of the live volumes"),
-        .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
-        .flag("no-wait", "give up (75) at once when the app's lock is held"),
-    ] + VolumeSource.options,
+    ] + Lock.options + VolumeSource.options,
     operands: [.required("APP", "the app")],
     exits: [(.ok, "restored (or verified) and every tree equals the manifest"), (.no, "restored, but a tree does not equal the manifest (see the receipt)")],
     notes: "65: the snapshot is corrupt or hostile (nothing touched). 75: a volume is in use. See docs/commands/ccci-restore.md.")
@@ -22,7 +20,7 @@ command.main { run in
     let app = try Name(args.operand("APP")!, kind: "app")
     let state = try StateRoot(args)
     let store = SnapshotStore(state: state, app: app)
-    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("lock-wait")).map { .seconds($0) } ?? .forever
+    let wait = try Lock.wait(args)
     if args.flag("verify") && args.value("into") != nil { throw Failure.usage("--verify and --into exclude each other") }
     if args.flag("verify") {
         return try state.withAppLock(app, wait: wait) { _ in

@@ -10,9 +10,7 @@ let command = Command(
         StateRoot.option,
         .value("version", "VERSION", "the app version the data belongs to (recorded in the manifest)"),
         .value("commit", "COMMIT", "the recipe commit (recorded in the manifest)"),
-        .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
-        .flag("no-wait", "give up (75) at once when the app's lock is held"),
-    ] + VolumeSource.options,
+    ] + Lock.options + VolumeSource.options,
     operands: [.required("APP", "the app")],
     exits: [(.ok, "snapshot taken: the manifest is printed")],
     notes: "75: a container still uses a volume, or the app's lock is held. See docs/commands/ccci-snap.md.")
@@ -22,7 +20,7 @@ command.main { run in
     let app = try Name(args.operand("APP")!, kind: "app")
     let state = try StateRoot(args)
     let docker = Docker()
-    let wait: Lock.Wait = args.flag("no-wait") ? .none : (try args.seconds("lock-wait")).map { .seconds($0) } ?? .forever
+    let wait = try Lock.wait(args)
     let targets = try VolumeSource.resolve(args, app: app, docker: docker)
     return try state.withAppLock(app, wait: wait) { _ in
         try VolumeSource.requireUnused(targets, docker: docker, offline: args.flag("offline"))

@@ -166,3 +166,20 @@ extension Lock {
         throw Failure(.busy, "locked", "all \(count) slots of pool '\(pool)' are taken")
     }
 }
+
+extension Lock {
+    /// The options every command that takes an app's lock declares.
+    public static let options: [Option] = [
+        .value("lock-wait", "SECONDS", "give up (75) when the app's lock is not free within this time; default: wait"),
+        .flag("no-wait", "give up (75) at once when the app's lock is held"),
+    ]
+
+    /// How long to wait, from `--no-wait` and `--<option> SECONDS` (default: as long as it takes).
+    public static func wait(_ args: Arguments, option: String = "lock-wait") throws(Failure) -> Wait {
+        if args.flag("no-wait") {
+            if args.value(option) != nil { throw Failure.usage("--\(option) and --no-wait exclude each other") }
+            return .none
+        }
+        return try args.seconds(option).map { .seconds($0) } ?? .forever
+    }
+}
