@@ -126,30 +126,10 @@ public enum Path {
         _ = try retrying("mkfifo", path: path) { mkfifoat(dir.rawValue, path, mode) }
     }
 
-    /// Wraps fdopendir(3)/readdir(3) on a duplicate of `dir`: the names in it, without "." and "..",
-    /// in byte order.
+    /// The names in `dir` (without "." and ".."), in byte order, as text (see `names(in:)` for
+    /// the raw bytes).
     public static func list(_ dir: FileDescriptor) throws(SystemError) -> [String] {
-        let copy = try retrying("dup") { fcntl(dir.rawValue, F_DUPFD_CLOEXEC, 0) }
-        guard let stream = fdopendir(copy) else {
-            let code = Glibc.errno
-            _ = Glibc.close(copy)
-            throw SystemError("fdopendir", errno: code)
-        }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var names: [String] = []
-        while true {
-            Glibc.errno = 0
-            guard let entry = readdir(stream) else {
-                if Glibc.errno != 0 { throw SystemError("readdir", errno: Glibc.errno) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        try names(in: dir).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Wraps mkdtemp(3): a new directory (0700) named `<prefix>XXXXXX`.
