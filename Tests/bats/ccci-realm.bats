@@ -373,6 +373,18 @@ EOF
         and .admin_token_requests >= 2 and .admin_token_requests <= ($e / 1.8 + 1.5) and .admin_calls > .admin_token_requests * 3'
 }
 
+@test "a token the server forgot: 401, renewed once (refresh refused, so a new login), the call retried" {
+    kc_config '{"latency_ms": 200}'
+    for h in 000001 000002 000003 000004 000005 000006; do seed "docs-$h"; done
+    fast reap --live '' --grace 0 >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    pid=$!
+    sleep 1.5
+    curl -sf -X POST "$KC/_standin/revoke"
+    wait "$pid"
+    jq -e '.deleted == 6 and .failed == 0' "$SCRATCH/out"
+    kc_stats | jq -e '.unauthorized == 1 and .token_requests.password == 2 and .token_requests.refresh_token == 1'
+}
+
 @test "secrets never appear in any process's argv (sampled from /proc/*/cmdline)" {
     printf 'client-secret-sesame\n' >"$SCRATCH/cs"
     printf 'user-password-sesame\n' >"$SCRATCH/up"
