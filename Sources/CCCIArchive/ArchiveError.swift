@@ -35,7 +35,21 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
         self.init(.system(error), error.description, path: path.map(ArchiveError.describe))
     }
 
-    static func describe(_ name: [UInt8]) -> String { String(decoding: name, as: UTF8.self) }
+    /// A name from an archive as message text: control bytes (a NUL, a newline, an escape
+    /// sequence) shown as \xNN so no archive can forge or garble our diagnostics.
+    static func describe(_ name: [UInt8]) -> String {
+        guard name.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return String(decoding: name, as: UTF8.self) }
+        var out: [UInt8] = []
+        for b in name {
+            if b < 0x20 || b == 0x7F {
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, 0x78, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            } else {
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     public var description: String {
         if let path { return "\(message) (entry '\(path)')" }

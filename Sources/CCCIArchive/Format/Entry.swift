@@ -71,7 +71,8 @@ public struct Entry: Sendable {
 
     /// The path's components.
     public var components: [[UInt8]] { path.isEmpty ? [] : path.split(separator: 0x2F).map { Array($0) } }
-    public var pathText: String { path.isEmpty ? "." : String(decoding: path, as: UTF8.self) }
+    /// The path for messages ("." for the root; control bytes escaped).
+    public var pathText: String { path.isEmpty ? "." : ArchiveError.describe(path) }
 }
 
 /// Entry paths as they come out of archives, checked and normalised.
