@@ -32,7 +32,7 @@ teardown() { [ -n "${S:-}" ] && rm -rf "$S"; }
 # same (but for the root's line, or PATH's, when told).
 same_tree() {
     local a=$1 b=$2; shift 2
-    local holes= skip=
+    local holes='' skip=''
     while [ $# -gt 0 ]; do
         case $1 in
             --holes) holes=--holes ;;
