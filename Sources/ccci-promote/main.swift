@@ -20,7 +20,10 @@ let command = Command(
 command.main { run in
     let args = run.arguments
     if args.flag("stdin") { throw Failure.usage("stdin carries the run record: give the volumes with --volume") }
-    let record = try RunRecord(parsing: StandardInput.readAll(limit: 1 << 20))
+    if StandardInput.isTerminal { throw Failure.usage("no run record: give it as JSON on stdin") }
+    let input = try StandardInput.readAll(limit: 1 << 20)
+    if input.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { throw Failure.usage("no run record: stdin is empty") }
+    let record = try RunRecord(parsing: input)
     let enrolled = try Registry.enrolled(file: args.value("enrolled")!)
     let reasons = Promotion.reasons(record, enrolled: enrolled)
     if args.flag("check") || !reasons.isEmpty {
