@@ -4,7 +4,7 @@
 load helpers
 
 @test "the demo tells every part of the story and tears its host down" {
-    export CCCI_DEMO_ROOT=/tmp/ccci-demo-bats
+    export CCCI_DEMO_ROOT=/tmp/ccci-demo-bats CCCI_BIN=$BIN
     run --separate-stderr "$REPO/bin/ccci-demo"
     [ "$status" -eq 0 ] || { printf '%s\n' "$output" "$stderr" | tail -40; fail "demo exited $status"; }
     assert_output --partial '"promoted":true'
