@@ -17,8 +17,9 @@
 // their mtimes and a read-only or default-ACL directory does not get in the way.
 //
 // Durability without an fsync per file: each file's writeback is started as soon as its data is
-// written (large files every 8 MiB), and one syncfs(2) at the end commits data and metadata of
-// the whole staging filesystem.
+// written (large files every 8 MiB), on a worker thread (Flusher) so the submission work overlaps
+// with extracting the next files, and one syncfs(2) at the end commits data and metadata of the
+// whole staging filesystem.
 //
 // The archive is hashed as it is read (ArchiveInput) and each file as it is written (for the tree
 // digest), so the archive is read once. A mismatch with the expected SHA-256 is reported after
@@ -47,7 +48,7 @@ public enum Extractor {
         if !present.isEmpty {
             throw ArchiveError(.system(SystemError("extract", errno: ENOTEMPTY)), "the staging directory is not empty")
         }
-        let extraction = Extraction(staging: staging, options: options)
+        let extraction = try Extraction(staging: staging, options: options)
         defer { extraction.close() }
         return try extraction.run(ArchiveReader(try ArchiveInput(input)), expectedSHA256: expectedSHA256)
     }
@@ -90,14 +91,17 @@ final class Extraction {
     /// Directories whose metadata is applied at the end, in creation order, by path.
     private var directories: [(path: [UInt8], entry: Entry)] = []
     private var directoryIndex: [[UInt8]: Int] = [:]
+    /// Starts each file's writeback off this thread (durable extractions only).
+    private let flusher: Flusher?
 
     static let window: Int64 = 8 << 20
 
-    init(staging: FileDescriptor, options: Extractor.Options) {
+    init(staging: FileDescriptor, options: Extractor.Options) throws(ArchiveError) {
         self.staging = staging
         self.options = options
         chain = DirectoryChain(root: staging)
         linkChain = DirectoryChain(root: staging)
+        flusher = options.durable ? try Flusher() : nil
     }
 
     func close() {
@@ -129,6 +133,7 @@ final class Extraction {
         try Extractor.check(sha256, expected: expectedSHA256)
         chain.close()
         linkChain.close()
+        try flusher?.finish()
         try finishDirectories()
         if options.durable {
             do throws(SystemError) { try staging.syncFileSystem() } catch { throw ArchiveError(error) }
@@ -173,31 +178,45 @@ final class Extraction {
         do throws(SystemError) { fd = try FileDescriptor.open(leaf, relativeTo: dir, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) } catch {
             throw existing(error, leaf, in: dir, entry)
         }
-        defer { fd.closeQuietly() }
+        // Once the flusher has a request for this descriptor, it is the flusher's to close.
+        var handedOver = false
+        var closing = false
+        defer {
+            if !handedOver {
+                fd.closeQuietly()
+            } else if !closing {
+                flusher?.submit(Flusher.Request(fd: fd, offset: 0, count: 0, close: true))
+            }
+        }
         var hasher = ContentHasher()
         let sparse = entry.regions != nil
-        let durable = options.durable
+        let flusher = self.flusher
         var started: Int64 = 0
         var failure: SystemError? = nil
         try reader.readContent(into: &hasher) { (offset: Int64, chunk: UnsafeRawBufferPointer) throws(ArchiveError) in
             do throws(SystemError) {
                 if sparse { try fd.writeAll(chunk, at: offset) } else { try fd.writeAll(chunk) }
-                let end = offset + Int64(chunk.count)
-                if durable && end - started >= Self.window {
-                    try fd.startWriteback(offset: started, count: end - started)
-                    started = end
-                }
             } catch { failure = error }
             if let failure { throw ArchiveError(failure, path: entry.path) }
+            let end = offset + Int64(chunk.count)
+            if let flusher, end - started >= Self.window {
+                flusher.submit(Flusher.Request(fd: fd, offset: started, count: end - started, close: false))
+                handedOver = true
+                started = end
+            }
         }
         do throws(SystemError) {
             if sparse { try fd.truncate(to: entry.size) }
-            if durable && entry.size > 0 { try fd.startWriteback(offset: started, count: 0) }
             if options.preserveOwners { try fd.setOwner(uid: entry.uid, gid: entry.gid) }
             for x in entry.xattrs { try ExtendedAttributes.set(x.name, to: x.value, on: fd) }
             try fd.setMode(mode_t(entry.mode))
             try fd.setModificationTime(seconds: entry.modified.seconds, nanoseconds: entry.modified.nanoseconds)
         } catch { throw ArchiveError(error, path: entry.path) }
+        if let flusher {
+            flusher.submit(Flusher.Request(fd: fd, offset: started, count: 0, close: true))
+            handedOver = true
+            closing = true
+        }
         return hasher.finalize(size: entry.size)
     }
 

@@ -37,6 +37,25 @@ import Testing
         #expect(try ExtendedAttributes.value(Array("user.binary".utf8), of: fd) == [0, 1, 2, 0x0A, 0xFF])
     }
 
+    /// The durable paths: writeback started on the writer's drain thread and on the extractor's
+    /// flusher thread, fsync and syncfs at the end; the result is the same tree.
+    @Test func durableWriteAndExtraction() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try makeRichTree(f, "src")
+        try f.file("src/big", [UInt8](repeating: 0x5A, count: 20 << 20))
+        let tree = try f.open("src")
+        defer { tree.closeQuietly() }
+        let out = try FileDescriptor.open(f.path("a.tar"), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        let written = try ArchiveWriter.write(tree: tree, to: out)
+        out.closeQuietly()
+        var options = Extractor.Options()
+        options.durable = true
+        let extracted = try f.extract("a.tar", into: "out", expected: written.sha256, options: options)
+        #expect(extracted.treeDigest == written.treeDigest)
+        #expect(try f.digest("out") == written.treeDigest)
+    }
+
     @Test func capabilitiesSurviveTheChown() throws {
         guard Kernel.effectiveUserID == 0 else { return }
         let f = try Fixture()
