@@ -114,7 +114,8 @@ public struct Subprocess: Sendable {
         let deadline = timeout.map { Kernel.monotonicNanoseconds() + UInt64($0 * 1e9) }
         var captured: [[UInt8]] = Array(repeating: [], count: outputs.count)
         var open = outputs
-        var pendingInput = stdin == nil ? [] : (input ?? [])
+        let pendingInput = stdin == nil ? [] : (input ?? [])
+        var written = 0
         var inputFD = stdin
         var truncated = false
         var timedOut = false
@@ -177,12 +178,12 @@ public struct Subprocess: Sendable {
             open = stillOpen
             if let fd = inputFD {
                 let revents = fds[fds.count - 1].revents
-                if revents & Int16(POLLOUT) != 0, !pendingInput.isEmpty {
-                    let n = pendingInput.withUnsafeBytes { raw in Glibc.write(fd.rawValue, raw.baseAddress, raw.count) }
-                    if n > 0 { pendingInput.removeFirst(n) }
-                    if n < 0 && errno != EAGAIN && errno != EINTR { pendingInput.removeAll() }  // EPIPE: it stopped reading
+                if revents & Int16(POLLOUT) != 0, written < pendingInput.count {
+                    do { written += try fd.writeSome(pendingInput[written...]) } catch {
+                        written = pendingInput.count  // EPIPE: it stopped reading its input
+                    }
                 }
-                if pendingInput.isEmpty || revents & Int16(POLLERR | POLLHUP) != 0 {
+                if written == pendingInput.count || revents & Int16(POLLERR | POLLHUP) != 0 {
                     fd.closeQuietly()
                     inputFD = nil
                 }

@@ -85,6 +85,23 @@ public struct FileDescriptor: Hashable, Sendable {
         if code != 0 { throw SystemError("write", errno: code) }
     }
 
+    /// One write(2) of a prefix of `bytes` on a non-blocking descriptor: the count written, or 0
+    /// when the descriptor is not ready (EAGAIN).
+    public func writeSome(_ bytes: ArraySlice<UInt8>) throws(SystemError) -> Int {
+        let fd = rawValue
+        let (n, code): (Int, CInt) = bytes.withUnsafeBytes { raw in
+            while true {
+                let r = Glibc.write(fd, raw.baseAddress, raw.count)
+                if r >= 0 { return (r, 0) }
+                if errno == EINTR { continue }
+                return (-1, errno)
+            }
+        }
+        if n >= 0 { return n }
+        if code == EAGAIN { return 0 }
+        throw SystemError("write", errno: code)
+    }
+
     public func writeAll(_ string: String) throws(SystemError) {
         try writeAll(Array(string.utf8))
     }
