@@ -27,6 +27,8 @@ final class ArchiveOutput {
     private var hashed = 0
     private var flushed: Int64 = 0
     private var hasher = SHA256()
+    /// Only a regular file can be fsynced (a pipe or FIFO answers EINVAL).
+    private let regular: Bool
 
     static let capacity = 1 << 20
     static let buffers = 4
@@ -34,6 +36,7 @@ final class ArchiveOutput {
     init(_ fd: FileDescriptor, writeback: Bool) throws(ArchiveError) {
         var regular = false
         do throws(SystemError) { regular = try fd.status().st_mode & S_IFMT == S_IFREG } catch { throw ArchiveError(error) }
+        self.regular = regular
         drain = Drain(fd, writeback: writeback && regular)
         current = drain.buffers[0]
         for b in drain.buffers.dropFirst() { drain.free.put(b) }
@@ -126,15 +129,15 @@ final class ArchiveOutput {
         return drain.error ?? ArchiveError(.system(SystemError("write", errno: EIO)), "the archive writer stopped")
     }
 
-    /// Flushes, waits for every byte to be written, fsyncs when asked, and answers the SHA-256 and
-    /// length of everything written.
+    /// Flushes, waits for every byte to be written, fsyncs when asked (and the output is a regular
+    /// file), and answers the SHA-256 and length of everything written.
     func finish(sync: Bool) throws(ArchiveError) -> (sha256: SHA256Digest, bytes: Int64) {
         try flush()
         drain.full.close()
         thread?.join()
         thread = nil
         if let error = drain.error { throw error }
-        if sync {
+        if sync && regular {
             do throws(SystemError) { try drain.fd.sync() } catch { throw ArchiveError(error) }
         }
         let digest = hasher.finalize()
