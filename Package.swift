@@ -19,6 +19,9 @@ let commands = [
     "ccci-realm",
 ]
 
+// Commands that read or write snapshots link the archive library too; the others stay small.
+let archiveCommands: Set<String> = ["ccci-snap", "ccci-restore", "ccci-canon", "ccci-promote"]
+
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .treatAllWarnings(as: .error),
@@ -43,6 +46,8 @@ let package = Package(
         // Test helper, not a command: the archive library on the command line for Tests/archive and bench/archive.
         .executableTarget(name: "ccci-archive-probe", dependencies: ["CCCICore", "CCCIArchive"], path: "Tests/ArchiveProbe", swiftSettings: strict),
     ] + commands.map {
-        .executableTarget(name: $0, dependencies: ["CCCICore", "CCCIArchive"], swiftSettings: strict, linkerSettings: staticLink)
+        .executableTarget(
+            name: $0, dependencies: archiveCommands.contains($0) ? ["CCCICore", "CCCIArchive"] : ["CCCICore"],
+            swiftSettings: strict, linkerSettings: staticLink)
     }
 )
