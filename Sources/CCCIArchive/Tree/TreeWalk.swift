@@ -75,7 +75,9 @@ struct TreeWalk {
                     // Fewer blocks than bytes: ask the filesystem where the holes are.
                     let regions: [(offset: Int64, length: Int64)]
                     do throws(SystemError) { regions = try file.dataRegions(size: Int64(st.st_size)) } catch { throw ArchiveError(error, path: childPath) }
-                    if !(regions.count == 1 && regions[0].offset == 0 && regions[0].length == Int64(st.st_size)) {
+                    // More regions than a reader accepts (ArchiveReader.maxRegions): stored dense,
+                    // same content, so that we can always read what we write.
+                    if !(regions.count == 1 && regions[0].offset == 0 && regions[0].length == Int64(st.st_size)) && regions.count <= ArchiveReader.maxRegions {
                         entry.regions = regions.map { Region(offset: $0.offset, length: $0.length) }
                     }
                 }

@@ -109,6 +109,9 @@ public enum ArchiveWriter {
             for x in e.xattrs { records += PaxRecords.encode(Array("SCHILY.xattr.".utf8) + x.name, x.value) }
         }
 
+        if records.count > ArchiveReader.maxHeaderData {
+            throw ArchiveError(.unsupported, "extended attributes and names too large for an archive header (over 1 MiB)", path: e.pathText)
+        }
         if !records.isEmpty {
             var pax = Header.Fields()
             pax.name = Array("././@PaxHeader".utf8)
