@@ -10,9 +10,10 @@ public enum Canonical {
         func no(_ reason: String, _ detail: String? = nil) -> JSON {
             ["app": .string(app.value), "has": false, "reason": .string(reason), "detail": JSON(detail)]
         }
-        guard let record = try Registry(state).record(app) else { return no("no-record") }
+        // Resolve an interrupted promotion or restore first: it may rewrite the record.
         let store = SnapshotStore(state: state, app: app)
-        if let done = try store.recover() { _ = done }
+        try store.recover()
+        guard let record = try Registry(state).record(app) else { return no("no-record") }
         guard let manifest = try store.manifest() else { return no("no-snapshot") }
         guard manifest.digest.hex == record.manifestDigest else {
             return no("snapshot-mismatch", "the record names manifest \(record.manifestDigest), the snapshot is \(manifest.digest.hex)")
