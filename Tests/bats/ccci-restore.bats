@@ -6,13 +6,7 @@ load helpers
 
 setup() {
     setup_scratch
-    V=$SCRATCH/vols
-    mkdir -p "$V/db/_data/sub" "$V/files/_data"
-    echo hello >"$V/db/_data/a"
-    echo nested >"$V/db/_data/sub/b"
-    ln -s a "$V/db/_data/link"
-    printf 'two' >"$V/files/_data/c"
-    VOLS=(--offline --volume "db=$V/db/_data" --volume "files=$V/files/_data")
+    sample_volumes
     ccci-snap app1 "${VOLS[@]}" --version 1.0.0+1.0 >"$SCRATCH/manifest.json"
 }
 teardown() { teardown_scratch; }

@@ -6,13 +6,7 @@ load helpers
 
 setup() {
     setup_scratch
-    V=$SCRATCH/vols
-    mkdir -p "$V/db/_data/sub" "$V/files/_data"
-    echo hello >"$V/db/_data/a"
-    echo nested >"$V/db/_data/sub/b"
-    ln -s a "$V/db/_data/link"
-    printf 'two' >"$V/files/_data/c"
-    VOLS=(--offline --volume "db=$V/db/_data" --volume "files=$V/files/_data")
+    sample_volumes
 }
 teardown() { teardown_scratch; }
 

@@ -38,3 +38,15 @@ assert_json_error() {
         '.error.prog == $p and .error.exit == $c and (.error.code | type == "string" and length > 0) and (.error.message | type == "string" and length > 0)' >/dev/null \
         || { echo "bad error line: $(error_line)"; return 1; }
 }
+
+# sample_volumes: two small volumes as plain directories under $SCRATCH/vols (V), and the
+# arguments that name them (VOLS) for ccci-snap and ccci-restore.
+sample_volumes() {
+    V=$SCRATCH/vols
+    mkdir -p "$V/db/_data/sub" "$V/files/_data"
+    echo hello >"$V/db/_data/a"
+    echo nested >"$V/db/_data/sub/b"
+    ln -s a "$V/db/_data/link"
+    printf 'two' >"$V/files/_data/c"
+    VOLS=(--offline --volume "db=$V/db/_data" --volume "files=$V/files/_data")
+}
