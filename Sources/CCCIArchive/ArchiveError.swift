@@ -74,3 +74,7 @@ extension Failure {
         }
     }
 }
+
+extension ArchiveError: FailureConvertible {
+    public var failure: Failure { Failure(self) }
+}

@@ -200,8 +200,6 @@ extension SnapshotStore {
         } catch {
             for v in journal.volumes { try? removeStaging(v.staging) }
             try? removeJournal(in: dir)
-            if let f = error as? Failure { throw f }
-            if let a = error as? ArchiveError { throw Failure(a) }
             if let s = error as? SystemError { throw Failure(s, doing: "restoring '\(app)'") }
             throw Failure.from(error)
         }
@@ -236,10 +234,6 @@ extension SnapshotStore {
                 _ = try Extractor.extract(from: archive, into: target, expectedSHA256: record.sha256)
                 receipt.volumes.append(try prove(record, at: "\(directory)/\(record.name.value)"))
             }
-        } catch let f as Failure {
-            throw f
-        } catch let a as ArchiveError {
-            throw Failure(a)
         } catch let s as SystemError {
             throw Failure(s, doing: "restore drill of '\(app)' into '\(directory)'")
         } catch {
@@ -256,8 +250,6 @@ extension SnapshotStore {
             return Receipt.Volume(name: record.name, path: path, expected: record.treeDigest, actual: digest, entries: record.entries)
         } catch let s as SystemError {
             throw Failure(s, doing: "reading back '\(path)'")
-        } catch let a as ArchiveError {
-            throw Failure(a)
         } catch {
             throw Failure.from(error)
         }

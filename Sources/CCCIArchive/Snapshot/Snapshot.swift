@@ -126,9 +126,7 @@ public struct SnapshotStore {
             return manifest
         } catch {
             try? Path.removeTree(temp, in: dir)
-            if let f = error as? Failure { throw f }
             if let s = error as? SystemError { throw Failure(s, doing: "snapshot of '\(app)'") }
-            if let a = error as? ArchiveError { throw Failure(a) }
             throw Failure.from(error)
         }
     }

@@ -62,9 +62,16 @@ extension Failure {
     public static func from(_ error: any Error) -> Failure {
         switch error {
         case let f as Failure: return f
+        case let c as any FailureConvertible: return c.failure
         case let s as SystemError: return Failure(s)
         case let j as JSONError: return Failure(.badData, "bad-json", "invalid JSON: \(j.description)")
         default: return .internal("unexpected error: \(error)")
         }
     }
+}
+
+/// An error type of a library above the core (the archive's) that knows its place in the exit
+/// table, so `Failure.from` maps it without every caller converting by hand.
+public protocol FailureConvertible: Error {
+    var failure: Failure { get }
 }
