@@ -35,16 +35,13 @@ PAGES := $(wildcard docs/commands/*.md)
 
 SUBST = sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e 's|@sysconfdir@|$(SYSCONFDIR)|g'
 
-.PHONY: all build install install-units install-man
+.PHONY: all build install install-check install-units install-man
 all: build
 
 build:
 	$(SWIFT) build -c release
 
-install: install-units install-man
-	@for c in $(COMMANDS); do \
-		[ -x "$(BUILDDIR)/$$c" ] || { echo "make install: $(BUILDDIR)/$$c is missing: run make first" >&2; exit 66; }; \
-	done
+install: install-check install-units install-man
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(DOCDIR)/examples" "$(DESTDIR)$(TMPFILESDIR)"
 	for c in $(COMMANDS); do $(INSTALL) -m 0755 "$(BUILDDIR)/$$c" "$(DESTDIR)$(BINDIR)/$$c"; done
 	for p in $(PORCELAIN); do $(INSTALL) -m 0755 "$$p" "$(DESTDIR)$(BINDIR)/"; done
@@ -55,6 +52,11 @@ install: install-units install-man
 	$(INSTALL) -m 0644 packaging/tmpfiles.conf "$(DESTDIR)$(TMPFILESDIR)/ci-warm.conf"
 	$(INSTALL) -m 0644 packaging/examples/* "$(DESTDIR)$(DOCDIR)/examples/"
 	$(INSTALL) -m 0644 LICENSE README.md NEWS.md docs/*.md "$(DESTDIR)$(DOCDIR)/"
+
+install-check:
+	@for c in $(COMMANDS); do \
+		[ -x "$(BUILDDIR)/$$c" ] || { echo "make install: $(BUILDDIR)/$$c is missing: run make first" >&2; exit 66; }; \
+	done
 
 # Each unit: @...@ substituted, @HARDENING@ and @VOLUME_ACCESS@ replaced by the shared blocks.
 install-units:
