@@ -122,3 +122,10 @@ teardown() { teardown_scratch; }
     head -n 3 "$REPO/LICENSE" | grep -q 'GNU GENERAL PUBLIC LICENSE'
     head -n 3 "$REPO/LICENSE" | grep -q 'Version 3, 29 June 2007'
 }
+
+@test "the unit helpers pass shellcheck" {
+    command -v shellcheck >/dev/null || skip "shellcheck is not installed"
+    cd "$REPO"
+    run shellcheck -s sh -x packaging/libexec/reconcile-app.in packaging/libexec/unit-failed.in
+    [ "$status" -eq 0 ] || fail "$output"
+}
