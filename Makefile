@@ -58,12 +58,14 @@ install-check:
 		[ -x "$(BUILDDIR)/$$c" ] || { echo "make install: $(BUILDDIR)/$$c is missing: run make first" >&2; exit 66; }; \
 	done
 
-# Each unit: @...@ substituted, @HARDENING@ and @VOLUME_ACCESS@ replaced by the shared blocks.
+# Each unit: @...@ substituted, @HARDENING@, @VOLUME_ACCESS@ and @NO_VOLUME_ACCESS@ replaced by
+# the shared blocks.
 install-units:
 	$(INSTALL) -d "$(DESTDIR)$(UNITDIR)"
 	for u in $(UNITS); do \
 		$(SUBST) -e '/^@HARDENING@$$/{r packaging/systemd/hardening.conf' -e 'd;}' \
 			-e '/^@VOLUME_ACCESS@$$/{r packaging/systemd/volume-access.conf' -e 'd;}' \
+			-e '/^@NO_VOLUME_ACCESS@$$/{r packaging/systemd/no-volume-access.conf' -e 'd;}' \
 			"packaging/systemd/$$u.in" >"$(DESTDIR)$(UNITDIR)/$$u" && chmod 0644 "$(DESTDIR)$(UNITDIR)/$$u"; \
 	done
 

@@ -101,6 +101,9 @@ let
   # Tests/bats/nix.bats). Root stays: docker's socket and the volumes' owners demand it.
   # packaging/systemd/*.in carry the same settings for `make install`; a test keeps them equal.
   hardening = {
+    # root: docker's socket and the volumes' owners demand it; User= also sets HOME=/root, which
+    # git, ssh and docker's CLI read
+    User = "root";
     StateDirectory = removePrefix "/var/lib/" cfg.stateDir;
     StateDirectoryMode = "0700";
     ProtectSystem = "strict";
@@ -119,34 +122,39 @@ let
     ProtectProc = "invisible";
     RestrictNamespaces = true;
     RestrictRealtime = true;
-    RestrictSUIDSGID = true;
     LockPersonality = true;
     MemoryDenyWriteExecute = true;
     SystemCallArchitectures = "native";
     SystemCallFilter = [ "@system-service" ];
     SystemCallErrorNumber = "EPERM";
     RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
-    CapabilityBoundingSet = [ "" ];
     AmbientCapabilities = [ "" ];
     KeyringMode = "private";
     RemoveIPC = true;
     UMask = "0077";
   };
   # Snapshots and restores read and write docker's volumes as their owners: ownership, modes,
-  # setuid bits, file capabilities. The "-" makes a missing path harmless (no 226/NAMESPACE).
+  # setuid and setgid bits (RestrictSUIDSGID= would refuse them), file capabilities; abra writes
+  # its directory. The "-" makes a missing path harmless (no 226/NAMESPACE).
   volumeAccess = {
     ReadWritePaths = [ "-${cfg.dockerVolumeRoot}" "-${cfg.abraDir}" ];
     CapabilityBoundingSet = [ "CAP_CHOWN" "CAP_DAC_OVERRIDE" "CAP_DAC_READ_SEARCH" "CAP_FOWNER" "CAP_FSETID" "CAP_SETFCAP" ];
+    RestrictSUIDSGID = false;
+  };
+  # Everything else: no capabilities, no setuid files.
+  noVolumeAccess = {
+    CapabilityBoundingSet = [ "" ];
+    RestrictSUIDSGID = true;
   };
 
   failureHandler = "ci-warm-unit-failed@%n.service";
 
   # A ci-warm oneshot: PATH, environment, hardening, OnFailure=, never restarted by a switch.
-  service = { description, doc, serviceConfig, docker ? false, onFailure ? true }: {
+  service = { description, doc, serviceConfig, docker ? false, volumes ? false, onFailure ? true }: {
     inherit description path environment;
     restartIfChanged = false;
     unitConfig.Documentation = [ "man:${doc}(1)" "file:${cfg.package}/share/doc/ci-warm/operator-guide.md" ];
-    serviceConfig = hardening // { Type = "oneshot"; } // serviceConfig;
+    serviceConfig = hardening // (if volumes then volumeAccess else noVolumeAccess) // { Type = "oneshot"; } // serviceConfig;
   } // optionalAttrs docker {
     after = [ "docker.service" "network-online.target" ];
     wants = [ "network-online.target" ];
@@ -274,7 +282,8 @@ in
         description = "ci-warm: keep ${app} on its latest safe version";
         doc = "ccci-reconcile";
         docker = true;
-        serviceConfig = volumeAccess // {
+        volumes = true;
+        serviceConfig = {
           ExecStart = "${libexec}/reconcile-app ${app}";
           # 1: rolled back (healthy on last-good, alerted); not a failed unit
           SuccessExitStatus = [ 1 ];
@@ -308,7 +317,8 @@ in
         description = "ci-warm: the nightly full-cold sweep";
         doc = "ccci-sweep";
         docker = true;
-        serviceConfig = volumeAccess // keycloakAccess // {
+        volumes = true;
+        serviceConfig = keycloakAccess // {
           ExecStartPre = optional cfg.sweep.doctor.enable
             ((if cfg.sweep.doctor.blocking then "" else "-") + "${bin}/ccci-doctor");
           ExecStart = execScript "ci-warm-sweep"

@@ -30,7 +30,7 @@ teardown() { teardown_scratch; }
     assert_failure
     grep -qx 'ExecStart=/opt/ci-warm/libexec/ci-warm/reconcile-app %i' "$root/lib/systemd/system/ci-warm-reconcile@.service"
     grep -q '^\. "/opt/ci-warm/bin/ccci-lib.sh"' "$root/libexec/ci-warm/reconcile-app"
-    ! grep -rq '@[a-z]*dir@\|@HARDENING@\|@VOLUME_ACCESS@' "$root/lib" "$root/libexec"
+    ! grep -rq '@[a-z]*dir@\|@[A-Z_]*@' "$root/lib" "$root/libexec"
 }
 
 @test "make install renders a man page per command page with lowdown, and skips them with a message without it" {
@@ -74,7 +74,7 @@ teardown() { teardown_scratch; }
     for p in abra docker-client jq curl git openssh coreutils util-linux gnused gnugrep gawk findutils systemd; do mkdir -p "$SCRATCH/mod/stubs/$p"; done
     render_module "$SCRATCH/mod" "import $REPO/nix/test/config.nix { }"
     # the keys: the shared blocks' and every [Service] key of the module's sweep that is not about the command
-    keys=$( (sed -n 's/^\([A-Za-z]*\)=.*/\1/p' "$REPO/packaging/systemd/hardening.conf" "$REPO/packaging/systemd/volume-access.conf"
+    keys=$( (sed -n 's/^\([A-Za-z]*\)=.*/\1/p' "$REPO"/packaging/systemd/*.conf
         sed -n '/^\[Service\]/,$s/^\([A-Za-z]*\)=.*/\1/p' "$SCRATCH/mod/units/ci-warm-sweep.service" |
             grep -vx 'Environment\|EnvironmentFile\|ExecStart\|ExecStartPre\|Type\|TimeoutStartSec\|SuccessExitStatus\|LoadCredential') | sort -u)
     [ "$(printf '%s\n' "$keys" | wc -l)" -gt 25 ] || fail "too few keys: $keys"

@@ -55,6 +55,14 @@ eval_module() {
 @test "every service of the module scores 4.0 or better in systemd-analyze security --offline=yes" {
     command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
     assert_exposure "$MOD"/units/*.service
+    # what the hardening must not take away: restores write setuid files, chown and set file capabilities
+    for u in ci-warm-sweep ci-warm-reconcile-keycloak; do
+        grep -qx 'RestrictSUIDSGID=false' "$MOD/units/$u.service"
+        grep -qx 'CapabilityBoundingSet=CAP_SETFCAP' "$MOD/units/$u.service"
+        grep -qx 'ReadWritePaths=-/var/lib/docker/volumes' "$MOD/units/$u.service"
+    done
+    grep -qx 'RestrictSUIDSGID=true' "$MOD/units/ci-warm-alert-relay.service"
+    grep -qx 'CapabilityBoundingSet=' "$MOD/units/ci-warm-alert-relay.service"
 }
 
 @test "a rendered unit's PATH finds abra, jq, curl and every tool the commands call, and nothing else" {
