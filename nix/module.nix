@@ -92,9 +92,9 @@ let
     ;
   # The units that get the Keycloak admin password: LoadCredential= copies the file into the
   # unit's credentials directory (%d) at start; the command reads it from there.
-  keycloakAccess = optionalAttrs (cfg.keycloak.adminPasswordFile != null) {
-    LoadCredential = [ "keycloak-admin:${cfg.keycloak.adminPasswordFile}" ];
-    Environment = [ "CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=%d/keycloak-admin" ];
+  keycloakCredential = optionals (cfg.keycloak.adminPasswordFile != null) [ "keycloak-admin:${cfg.keycloak.adminPasswordFile}" ];
+  keycloakEnvironment = optionalAttrs (cfg.keycloak.adminPasswordFile != null) {
+    CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE = "%d/keycloak-admin";
   };
 
   # systemd-analyze security --offline=yes rates these services at or under 4.0 (checked by
@@ -150,8 +150,9 @@ let
   failureHandler = "ci-warm-unit-failed@%n.service";
 
   # A ci-warm oneshot: PATH, environment, hardening, OnFailure=, never restarted by a switch.
-  service = { description, doc, serviceConfig, docker ? false, volumes ? false, onFailure ? true }: {
-    inherit description path environment;
+  service = { description, doc, serviceConfig, docker ? false, volumes ? false, onFailure ? true, extraEnvironment ? { } }: {
+    inherit description path;
+    environment = environment // extraEnvironment;
     restartIfChanged = false;
     unitConfig.Documentation = [ "man:${doc}(1)" "file:${cfg.package}/share/doc/ci-warm/operator-guide.md" ];
     serviceConfig = hardening // (if volumes then volumeAccess else noVolumeAccess) // { Type = "oneshot"; } // serviceConfig;
@@ -318,7 +319,9 @@ in
         doc = "ccci-sweep";
         docker = true;
         volumes = true;
-        serviceConfig = keycloakAccess // {
+        extraEnvironment = keycloakEnvironment;
+        serviceConfig = {
+          LoadCredential = keycloakCredential;
           ExecStartPre = optional cfg.sweep.doctor.enable
             ((if cfg.sweep.doctor.blocking then "" else "-") + "${bin}/ccci-doctor");
           ExecStart = execScript "ci-warm-sweep"
@@ -371,7 +374,9 @@ in
         description = "ci-warm: reap orphaned per-run Keycloak realms";
         doc = "ccci-realm";
         docker = true;
-        serviceConfig = keycloakAccess // {
+        extraEnvironment = keycloakEnvironment;
+        serviceConfig = {
+          LoadCredential = keycloakCredential;
           ExecStart = execScript "ci-warm-realm-reap" ([ "${bin}/ccci-realm" "reap" "--live-from-docker"
             "--grace" (toString cfg.keycloak.realmReap.graceMinutes) ]
             ++ lib.concatMap (p: [ "--parent" p ]) cfg.keycloak.realmReap.parents

@@ -147,7 +147,8 @@ eval_module() {
 @test "secrets come from files through LoadCredential=, never from unit text or argv" {
     grep -qx 'LoadCredential=keycloak-admin:/run/keys/keycloak-admin' "$MOD/units/ci-warm-realm-reap.service"
     grep -qx 'LoadCredential=keycloak-admin:/run/keys/keycloak-admin' "$MOD/units/ci-warm-sweep.service"
-    grep -qx 'Environment=CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=%d/keycloak-admin' "$MOD/units/ci-warm-realm-reap.service"
+    grep -qx 'Environment="CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=%d/keycloak-admin"' "$MOD/units/ci-warm-realm-reap.service"
+    ! grep -q 'CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE' "$MOD/units/ci-warm-alert-relay.service"
     grep -qx 'LoadCredential=webhook:/run/keys/ci-warm-webhook' "$MOD/units/ci-warm-alert-relay.service"
     # the credentials' paths appear nowhere else: not in a command, not in the environment
     run grep -rl -e /run/keys "$MOD/gen"
