@@ -199,3 +199,14 @@ eval_module() {
     assert_success
     jq -r '.units["ci-warm-sweep.service"]' <<<"$output" | grep -qx "ExecStartPre=$MOD/stubs/ci-warm/bin/ccci-doctor"
 }
+
+@test "the flake exposes packages.default, nixosModules.default (with its package) and a module check per system" {
+    run -0 --separate-stderr nix-instantiate --eval --strict --json "$REPO/nix/test/flake-shape.nix"
+    jq -e '.outputs == ["checks", "nixosModules", "packages"]' <<<"$output"
+    jq -e '.packages | to_entries | all(.value.package | endswith("/nix/package.nix"))' <<<"$output"
+    jq -e '.packages["x86_64-linux"].system == "x86_64-linux"' <<<"$output"
+    jq -e --arg m "$REPO/nix/module.nix" '.imports == [$m]' <<<"$output"
+    # the module's package is the flake's build for the host's system
+    jq -e '.package.system == "aarch64-linux"' <<<"$output"
+    jq -e '.checks | to_entries | all(.value == ["module"])' <<<"$output"
+}
