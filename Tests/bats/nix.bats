@@ -107,6 +107,17 @@ eval_module() {
     grep -qxF -- "--health-arg" "$SCRATCH/argv"
 }
 
+@test "the real ccci-reconcile accepts the argv the module writes for it (it stops later, at abra, not at usage)" {
+    infra=$(sed -n 's/^Environment="CCCI_INFRA_FILE=\(.*\)"$/\1/p' "$MOD/units/ci-warm-reconcile-keycloak.service")
+    exec_start=$(sed -n 's/^ExecStart=//p' "$MOD/units/ci-warm-reconcile-keycloak.service")
+    mkdir -p "$SCRATCH/abra"
+    CCCI_INFRA_FILE=$infra ABRA_DIR=$SCRATCH/abra CCCI_BASE_DOMAIN=ci.example.org CCCI_ABRA=/nonexistent/abra \
+        run --separate-stderr $exec_start </dev/null
+    [ "$status" -ne 0 ] && [ "$status" -ne 64 ] || fail "exit $status: $stderr"
+    ! grep -q '"code":"usage"' <<<"$stderr"
+    grep -q '"prog":"ccci-app"' <<<"$stderr"
+}
+
 @test "the sweep's test command reaches ccci-sweep as one shell-quoted --test word that sh splits back into the argv" {
     script=$(sed -n 's/^ExecStart=//p' "$MOD/units/ci-warm-sweep.service")
     sed "s|$MOD/stubs/ci-warm/bin/ccci-sweep|$MOD/printargs|" "$script" >"$SCRATCH/sweep"
