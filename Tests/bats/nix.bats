@@ -118,6 +118,16 @@ eval_module() {
     grep -q '"prog":"ccci-app"' <<<"$stderr"
 }
 
+@test "the realm reaper's command is one the real ccci-realm accepts (it stops later, at docker, not at usage)" {
+    script=$(sed -n 's/^ExecStart=//p' "$MOD/units/ci-warm-realm-reap.service")
+    grep -q -- '--live-from-docker' "$script"
+    printf 'secret\n' >"$SCRATCH/pw"
+    CCCI_KEYCLOAK_URL=https://127.0.0.1:9 CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=$SCRATCH/pw CCCI_DOCKER=/bin/false \
+        run --separate-stderr /bin/sh "$script" </dev/null
+    [ "$status" -eq 69 ] || fail "exit $status: $stderr"
+    grep -q '"code":"docker-failed"' <<<"$stderr"
+}
+
 @test "the sweep's test command reaches ccci-sweep as one shell-quoted --test word that sh splits back into the argv" {
     script=$(sed -n 's/^ExecStart=//p' "$MOD/units/ci-warm-sweep.service")
     sed "s|$MOD/stubs/ci-warm/bin/ccci-sweep|$MOD/printargs|" "$script" >"$SCRATCH/sweep"
