@@ -100,6 +100,39 @@ healthcheck='s/^    stop_grace_period: 10s$/    stop_grace_period: 10s\n    heal
     [ "$(git -C "$clone" rev-parse --abbrev-ref HEAD)" = main ]
 }
 
+@test "fetch: branches and tags arrive from origin, HEAD and the work tree stay; a PR head on demand; no origin is nothing to fetch" {
+    touch "$SCRATCH/remake"
+    clone=$ABRA_DIR/recipes/custom-html
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}"
+    assert_success
+    echo "$output" | jq -e '.origin == false'
+    git clone -q --bare "$clone" "$SCRATCH/upstream.git"
+    git -C "$clone" remote add origin "$SCRATCH/upstream.git"
+    git clone -q "$SCRATCH/upstream.git" "$SCRATCH/other/recipes/custom-html"
+    "$TESTHOST_DIR/recipes/release" --abra-dir "$SCRATCH/other" custom-html 1.2.0+1.29.0 --notes "Upstream release." >/dev/null
+    git -C "$SCRATCH/other/recipes/custom-html" push -q origin main --tags
+    pr=$("$TESTHOST_DIR/recipes/release" --abra-dir "$SCRATCH/other" custom-html --untagged --env APP_MODE=healthy)
+    git -C "$SCRATCH/other/recipes/custom-html" push -q origin "$pr:refs/pull/7/head"
+    head=$(git -C "$clone" rev-parse HEAD)
+    ccci-app versions custom-html "${A[@]}" | jq -e '.versions | index("1.2.0+1.29.0") == null'
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}"
+    assert_success
+    echo "$output" | jq -e '.origin == true and .tags_after == .tags_before + 1'
+    ccci-app versions custom-html "${A[@]}" | jq -e '.versions | last == "1.2.0+1.29.0"'
+    [ "$(git -C "$clone" rev-parse HEAD)" = "$head" ]
+    [ -z "$(git -C "$clone" status --porcelain)" ]
+    git -C "$clone" rev-parse --verify origin/main
+    run --separate-stderr ccci-app ref custom-html "${A[@]}" --ref refs/pull/7/head
+    assert_json_error ccci-app 66
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}" --ref refs/pull/7/head
+    assert_success
+    echo "$output" | jq -e --arg c "$pr" '.commit == $c'
+    git -C "$clone" remote set-url origin "$SCRATCH/nowhere.git"
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}"
+    assert_json_error ccci-app 69
+    error_line | jq -e '.error.code == "fetch-failed"'
+}
+
 @test "undeploy waits out swarm's linger; without waiting, leftovers would be seen" {
     ccci-app new custom-html "${A[@]}" >/dev/null
     ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90 >/dev/null
