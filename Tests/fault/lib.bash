@@ -68,6 +68,7 @@ setup_reconcile() {
     infra_versions
     case $story in *:unhealthy) touch "$M/kc.unhealthy.1.0.1+1" ;; esac
     case $story in reconcile:unhealthy) touch "$M/kc.migrates.1.0.1+1" ;; esac
+    case $story in *:bootstrap) rm -f "$M/kc.exists" "$M/kc.deployed" ;; esac
     case $story in *:undeployable) touch "$M/kc.undeployable.1.0.1+1" ;; esac
 }
 setup_stateless() { setup_reconcile; }
