@@ -191,6 +191,28 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
     [[ "$(alerts)" == *not-deployed* ]]
 }
 
+@test "health specs: one file per app, read by reconcile, advance and quick alike; built-in keycloak default; a bad spec is refused" {
+    start sweep
+    mkdir -p "$case_dir/health"
+    export CCCI_HEALTH_DIR=$case_dir/health
+    printf '%s\n' '{"path": "/healthz", "expect": "200,204", "args": ["--connect-to", "::127.0.0.1:1 x"]}' >"$CCCI_HEALTH_DIR/ch.json"
+    printf '%s\n' '{"path": "/ping"}' >"$CCCI_HEALTH_DIR/kc.json"
+    run -0 --separate-stderr run_sweep
+    grep -qF $'\tccci-health\t--timeout 1 --expect 200,204 --connect-to ::127.0.0.1:1 x http://warm-ch.test.local/healthz' "$FAULT_DIR/calls"
+    grep -qF $'\tccci-health\t--timeout 1 http://warm-kc.test.local/ping' "$FAULT_DIR/calls"
+    run -0 --separate-stderr ccci-quick ch --ref pr-1 --test true --health-timeout 1 --deploy-timeout 1
+    grep -qF 'http://warm-ch.test.local/healthz' "$FAULT_DIR/calls"
+    printf '%s\n' '{"path": "healthz"}' >"$CCCI_HEALTH_DIR/kc.json"
+    run -64 --separate-stderr run_reconcile
+    rm "$CCCI_HEALTH_DIR/kc.json"
+    printf '%s\n' 1.0.0+1 1.0.1+1 >"$M/keycloak.versions"; echo keycloak >"$M/keycloak.recipe"
+    touch "$M/keycloak.exists"; echo 1.0.0+1 >"$M/keycloak.deployed"; echo orig >"$M/keycloak.data"
+    mkdir -p "$ABRA_DIR/recipes/keycloak" && git -C "$ABRA_DIR/recipes/keycloak" init -q -b main 2>/dev/null || true
+    run --separate-stderr ccci-reconcile keycloak --health-timeout 1 --deploy-timeout 1
+    grep -qF $'\tccci-health\t--timeout 1 --expect 200 --json-path realm=master http://warm-keycloak.test.local/realms/master' "$FAULT_DIR/calls"
+    unset CCCI_HEALTH_DIR
+}
+
 @test "reconcile: --policy all is refused (majors are for people)" {
     start reconcile
     run -64 --separate-stderr ccci-reconcile kc --policy all
