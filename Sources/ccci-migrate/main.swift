@@ -32,9 +32,13 @@ command.main { run in
     } else if apps.isEmpty && !args.flag("alerts") {
         throw Failure.usage("nothing to migrate: name the apps, or give --all or --alerts")
     }
+    // One app asked for: its refusal is the command's failure (stdout empty). Several: a stream,
+    // one line per app as it finishes (refusals included), then the summary error line.
+    let single = apps.count == 1 && !args.flag("all") && !args.flag("alerts")
     var failures: [(String, Failure)] = []
     func refused(_ subject: [(String, JSON)], _ error: any Error) throws {
         let f = Failure.from(error)
+        if single { throw f }
         failures.append((subject.first?.1.string ?? "alerts", f))
         try run.emit(.object(JSONObject(subject + [
             ("action", "refused"), ("error", ["code": .string(f.code), "exit": JSON(Int(f.exit.rawValue)), "message": .string(f.message)]),

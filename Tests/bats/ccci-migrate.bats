@@ -174,9 +174,8 @@ assert_restores_original() {
     truncate -s 1000 "$CCCI_STATE/custom-html/snapshot/volumes/warm-custom-html_ci_example_db.tar"
     before=$(cd "$SCRATCH" && find . -printf '%p %y %m %s %T@\n' | sort)
     run --separate-stderr ccci-migrate custom-html --dry-run
-    [ "$status" -eq 65 ]
-    echo "$output" | jq -e '.action == "refused" and .error.code == "corrupt-archive"'
-    error_line | jq -e '.error.code == "not-migrated" and .error.exit == 65'
+    assert_json_error ccci-migrate 65
+    error_line | jq -e '.error.code == "corrupt-archive" and .error.details.volume == "warm-custom-html_ci_example_db"'
     [ "$(cd "$SCRATCH" && find . -printf '%p %y %m %s %T@\n' | sort)" = "$before" ]
 }
 
@@ -223,8 +222,8 @@ assert_restores_original() {
         cp "$SCRATCH/hostile/$name.tar" "$CCCI_STATE/h/snapshot/volumes/v.tar"
         before=$(state_listing "$SCRATCH")
         run --separate-stderr ccci-migrate h
-        [ "$status" -eq "$want" ] || fail "$name: exit $status, want $want"
-        echo "$output" | jq -e --arg c "$code" '.action == "refused" and .error.code == $c' >/dev/null || fail "$name: $output"
+        assert_json_error ccci-migrate "$want" || fail "$name"
+        error_line | jq -e --arg c "$code" '.error.code == $c' >/dev/null || fail "$name: $(error_line)"
         [ "$(state_listing "$SCRATCH")" = "$before" ] || fail "$name: something changed"
         n=$((n + 1))
     done <"$SCRATCH/hostile/cases"
@@ -236,8 +235,8 @@ assert_restores_original() {
     rm "$CCCI_STATE/custom-html/snapshot/volumes/warm-custom-html_ci_example_db.tar"
     before=$(state_listing "$CCCI_STATE")
     run --separate-stderr ccci-migrate custom-html
-    [ "$status" -eq 65 ]
-    echo "$output" | jq -e '.action == "refused" and .error.code == "legacy-incomplete"'
+    assert_json_error ccci-migrate 65
+    error_line | jq -e '.error.code == "legacy-incomplete"'
     [ "$(state_listing "$CCCI_STATE")" = "$before" ]
 }
 
@@ -358,8 +357,8 @@ assert_restores_original() {
     run --separate-stderr ccci-migrate custom-html --no-wait
     kill "$holder" 2>/dev/null || true
     wait "$holder" 2>/dev/null || true
-    [ "$status" -eq 75 ]
-    echo "$output" | jq -e '.action == "refused" and .error.code == "locked"'
+    assert_json_error ccci-migrate 75
+    error_line | jq -e '.error.code == "locked"'
     [ "$(state_listing "$CCCI_STATE")" = "$before" ]
 }
 
@@ -371,7 +370,13 @@ assert_restores_original() {
     run --separate-stderr ccci-migrate ../etc
     assert_json_error ccci-migrate 64
     run --separate-stderr ccci-migrate nope
+    assert_json_error ccci-migrate 66
+    error_line | jq -e '.error.code == "no-app"'
+    # several apps: a stream, the refused one reported in its line, then the summary
+    legacy_app custom-html
+    run --separate-stderr ccci-migrate nope custom-html
     [ "$status" -eq 66 ]
-    echo "$output" | jq -e '.app == "nope" and .action == "refused" and .error.code == "no-app"'
+    echo "$output" | jq -s -e 'map({app, action}) == [{"app": "nope", "action": "refused"}, {"app": "custom-html", "action": "migrated"}]'
+    error_line | jq -e '.error.code == "not-migrated" and .error.exit == 66'
     [ ! -e "$CCCI_STATE/nope" ]
 }
