@@ -11,9 +11,10 @@ let command = Command(
         .flag("all", "every legacy (or already migrated) app below the state directory, and the alerts"),
         .flag("alerts", "convert the previous system's open alerts"),
         .flag("dry-run", "report what would be done, reading every old archive; write nothing"),
+        .flag("check", "only say which apps (and alerts) are still in the old format: exit 1 if any; reads no archive"),
     ] + Lock.options,
     operands: [.variadic("APP", "an app to migrate")],
-    exits: [(.ok, "everything asked for is migrated (or already was, or is not legacy)")],
+    exits: [(.ok, "everything asked for is migrated (or already was, or is not legacy)"), (.no, "--check: something is still in the old format")],
     notes: """
         One JSON line per app, and one for the alerts. An app whose old archive is refused keeps
         every old file and is reported (action "refused"); the others go on; the exit is then the
@@ -31,6 +32,21 @@ command.main { run in
         apps = try Migration.candidates(state: state)
     } else if apps.isEmpty && !args.flag("alerts") {
         throw Failure.usage("nothing to migrate: name the apps, or give --all or --alerts")
+    }
+    if args.flag("check") {
+        var legacy = false
+        for app in apps {
+            let markers = try LegacyState.markers(app, state: state)
+            legacy = legacy || !markers.isEmpty
+            try run.emit(["app": .string(app.value), "legacy": .bool(!markers.isEmpty),
+                          "migrated": .bool(markers.isEmpty && LegacyState.isMigrated(app, state: state)), "markers": .array(markers.map { .string($0) })])
+        }
+        if args.flag("all") || args.flag("alerts") {
+            let alerts = try AlertBox(state).convertLegacy(dryRun: true)
+            legacy = legacy || alerts["action"]?.string != "nothing"
+            try run.emit(alerts)
+        }
+        return Outcome(legacy ? .no : .ok, nil)
     }
     // One app asked for: its refusal is the command's failure (stdout empty). Several: a stream,
     // one line per app as it finishes (refusals included), then the summary error line.

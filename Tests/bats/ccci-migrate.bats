@@ -380,3 +380,18 @@ assert_restores_original() {
     error_line | jq -e '.error.code == "not-migrated" and .error.exit == 66'
     [ ! -e "$CCCI_STATE/nope" ]
 }
+
+@test "--check says which apps are still legacy (exit 1) without reading an archive, and 0 once migrated" {
+    legacy_app custom-html
+    : >"$CCCI_STATE/custom-html/snapshot/volumes/warm-custom-html_ci_example_db.tar"  # unreadable, and not read
+    run --separate-stderr ccci-migrate --check custom-html
+    [ "$status" -eq 1 ]
+    echo "$output" | jq -e '.app == "custom-html" and .legacy == true and .migrated == false and .markers == ["snapshot/meta.json", "canonical.json"]'
+    rm -rf "$CCCI_STATE" "$SCRATCH/src"
+    legacy_app custom-html
+    ccci-migrate custom-html >/dev/null
+    run --separate-stderr ccci-migrate --check --all
+    assert_success
+    echo "$output" | jq -s -e '.[0] | .app == "custom-html" and .legacy == false and .migrated == true'
+    echo "$output" | jq -s -e '.[1] | .scope == "alerts" and .action == "nothing"'
+}
