@@ -214,13 +214,21 @@ public struct Migration {
         // 2. Every old tar through the strict extractor, into scratch trees.
         let scratch = ".migrate-\(try SnapshotStore.token())"
         var old: [Name: ArchiveSummary] = [:]
+        var implied: [Name: Bool] = [:]
         var targets: [VolumeTarget] = []
         do {
             try Path.makeDirectory(scratch, in: dir, mode: 0o700)
             let scratchDir = try FileDescriptor.open(scratch, relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
             defer { scratchDir.closeQuietly() }
             for v in snapshot.volumes {
-                try Path.makeDirectory(v.value, in: scratchDir, mode: 0o700)
+                // Read first without writing: a corrupt archive is refused before any scratch grows,
+                // and its digest (directories the archive does not name left out) tells, compared
+                // with the extraction's, whether the archive leaves some directory implied.
+                let checked = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in try Extractor.verify(from: fd, expectedSHA256: nil) }
+                // An archive that does not name its root gets the mode the extractor gives implied
+                // directories (0755), not the scratch's own 0700.
+                try Path.makeDirectory(v.value, in: scratchDir, mode: 0o755)
+                try Path.setMode(v.value, in: scratchDir, 0o755)
                 let tree = try FileDescriptor.open(v.value, relativeTo: scratchDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
                 defer { tree.closeQuietly() }
                 var options = Extractor.Options()
@@ -232,6 +240,7 @@ public struct Migration {
                 do { onDisk = try TreeDigest.compute(directory: tree) } catch { throw Failure(error) }
                 guard onDisk == summary.treeDigest else { throw lossy(v) }
                 old[v] = summary
+                implied[v] = checked.treeDigest != summary.treeDigest
                 targets.append(VolumeTarget(name: v, path: "\(state.path)/\(app.value)/\(scratch)/\(v.value)"))
             }
         } catch {
@@ -270,7 +279,8 @@ public struct Migration {
         // 5. Provenance, then the marker that makes the app ours.
         let volumes: [JSON] = manifest.volumes.map { v in
             ["name": .string(v.name.value), "legacy_sha256": JSON(old[v.name]?.sha256.hex), "sha256": .string(v.sha256.hex),
-             "bytes": JSON(v.bytes), "entries": JSON(v.entries), "tree_digest": .string(v.treeDigest.hex)]
+             "bytes": JSON(v.bytes), "entries": JSON(v.entries), "tree_digest": .string(v.treeDigest.hex),
+             "implied_directories": .bool(implied[v.name] ?? false)]
         }
         var extra: [(String, JSON)] = [
             ("resumed", .bool(resumed)), ("version", JSON(version)), ("commit", JSON(commit)), ("record", .bool(s.record != nil)),

@@ -74,6 +74,20 @@ struct LegacyFixture {
         #expect(try Registry(l.state).history(l.app).count == 1)
     }
 
+    @Test func anOldArchiveThatDoesNotNameItsRootIsFlaggedAndGetsTheImpliedMode() throws {
+        let l = try LegacyFixture(record: false)
+        defer { l.f.remove() }
+        try l.f.save(Member.file("rows", "1\n") + Member.end, as: "state/custom-html/snapshot/volumes/db.tar")
+        let out = try l.migration.run()
+        let volumes = out["volumes"]?.array ?? []
+        #expect(volumes.first { $0["name"]?.string == "db" }?["implied_directories"] == true)
+        #expect(volumes.first { $0["name"]?.string == "content" }?["implied_directories"] == false)
+        let receipt = try SnapshotStore(state: l.state, app: l.app).restoreDrill(into: l.f.path("drill"))
+        #expect(receipt.ok)
+        #expect(try Path.status(l.f.path("drill/db")).st_mode & 0o7777 == 0o755)
+        #expect(try l.f.read("drill/db/rows") == Array("1\n".utf8))
+    }
+
     @Test func theDryRunReadsEveryArchiveAndWritesNothing() throws {
         let l = try LegacyFixture()
         defer { l.f.remove() }
