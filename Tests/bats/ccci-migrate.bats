@@ -196,16 +196,19 @@ assert_restores_original() {
     legacy_app custom-html
     legacy_app bad
     python3 "$TOOLS/make-hostile" "$SCRATCH/hostile" >/dev/null
-    cp "$SCRATCH/hostile/symlink-then-through.tar" "$CCCI_STATE/bad/snapshot/volumes/warm-bad_ci_example_db.tar"
+    # a symlink to /tmp, then a file through it: only extraction can tell
+    cp "$SCRATCH/hostile/absolute-symlink-then-through.tar" "$CCCI_STATE/bad/snapshot/volumes/warm-bad_ci_example_db.tar"
+    rm -f /tmp/ccci-pwned
     before=$(state_listing "$CCCI_STATE/bad")
-    around=$(cd "$SCRATCH" && ls -A; ls -A /tmp | grep -v '^ccci-bats' || true)
+    around=$(cd "$SCRATCH" && ls -A)
     run --separate-stderr ccci-migrate --all
     [ "$status" -eq 65 ]
     echo "$output" | jq -s -e 'map(select(.app == "bad"))[0] | .action == "refused" and .error.code == "hostile-archive" and .error.exit == 65'
     echo "$output" | jq -s -e 'map(select(.app == "custom-html"))[0].action == "migrated"'
     error_line | jq -e '.error.code == "not-migrated" and .error.details == [{"subject": "bad", "code": "hostile-archive", "exit": 65}]'
     [ "$(state_listing "$CCCI_STATE/bad")" = "$before" ]
-    [ "$(cd "$SCRATCH" && ls -A; ls -A /tmp | grep -v '^ccci-bats' || true)" = "$around" ]
+    [ "$(cd "$SCRATCH" && ls -A)" = "$around" ]
+    [ ! -e /tmp/ccci-pwned ]
     run ccci-canon has bad --offline
     [ "$status" -eq 1 ]
     run ccci-canon has custom-html --offline
