@@ -10,32 +10,20 @@ teardown() { teardown_scratch; }
 
 TOOLS=$REPO/Tests/archive/lib
 
-# legacy_app APP [gnu|python] [record|no-record]: the old state of APP. Two volumes, made from
-# trees under $SCRATCH/src/APP/<volume>: a sample tree with every node type GNU tar keeps, and a
-# small one. Volumes are named as docker names them for warm-APP.ci.example.
+# legacy_app APP [gnu|python] [record|no-record]: the old state of APP (Tests/testhost/legacy-state).
+# Two volumes, made from trees under $SCRATCH/src/APP/<volume>: a sample tree with every node
+# type GNU tar keeps, and a small one. Volumes are named as docker names them for
+# warm-APP.ci.example.
 legacy_app() {
     local app=$1 tool=${2:-gnu} record=${3:-record}
-    local src=$SCRATCH/src/$app snap=$CCCI_STATE/$app/snapshot
-    local content=warm-${app}_ci_example_content db=warm-${app}_ci_example_db
-    mkdir -p "$snap/volumes" "$src/$db/sub"
-    chmod 700 "$CCCI_STATE" "$CCCI_STATE/$app"
+    local src=$SCRATCH/src/$app content=warm-${app}_ci_example_content db=warm-${app}_ci_example_db
+    mkdir -p "$src/$db/sub"
     python3 "$TOOLS/make-sample-tree" "$src/$content" gnu
     printf 'row 1\nrow 2\n' >"$src/$db/rows"
     ln -s ../rows "$src/$db/sub/link"
     whole_seconds "$src/$db"
-    for v in "$content" "$db"; do
-        case $tool in
-        gnu) tar --format=gnu -C "$src/$v" -cf "$snap/volumes/$v.tar" . ;;
-        python) python3 -c 'import sys, tarfile
-with tarfile.open(sys.argv[2], "w") as t: t.add(sys.argv[1], arcname=".")' "$src/$v" "$snap/volumes/$v.tar" ;;
-        esac
-    done
-    jq -n --arg r "$app" --arg c "$content" --arg d "$db" \
-        '{recipe: $r, version: "1.11.0+1.29.0", volumes: [$c, $d], ts: "2026-05-29T10:00:00"}' >"$snap/meta.json"
-    if [ "$record" = record ]; then
-        jq -n --arg r "$app" '{recipe: $r, domain: "warm-\($r).ci.example", version: "1.11.0+1.29.0", commit: "8a02606", status: "idle", ts: 1780000000.5}' \
-            >"$CCCI_STATE/$app/canonical.json"
-    fi
+    LEGACY_RECORD=$([ "$record" = record ] && echo 1 || echo 0) \
+        "$REPO/Tests/testhost/legacy-state" "$CCCI_STATE" "$app" "warm-$app.ci.example" "$tool" "$content=$src/$content" "$db=$src/$db"
 }
 
 # whole_seconds DIR: whole-second mtimes below DIR, which is all the old system's tars kept.
