@@ -91,6 +91,21 @@ assert_restores_original() {
     echo "$output" | jq -e '.last_good == "10.7.9+26.6.2"'
 }
 
+@test "reconcile refuses a legacy infra app before touching it (65 legacy-state), and goes ahead once migrated" {
+    legacy_app keycloak gnu no-record
+    echo 10.7.9+26.6.2 >"$CCCI_STATE/keycloak/last_good"
+    before=$(state_listing "$CCCI_STATE")
+    # no docker here: the refusal comes before any question to it
+    run --separate-stderr env CCCI_DOCKER=/nonexistent CCCI_ABRA=/nonexistent ccci-reconcile keycloak --domain warm-keycloak.ci.example
+    assert_json_error ccci-reconcile 65
+    error_line | jq -e '.error.code == "legacy-state"'
+    [ "$(state_listing "$CCCI_STATE")" = "$before" ]
+    ccci-migrate keycloak >/dev/null
+    run --separate-stderr env CCCI_DOCKER=/nonexistent CCCI_ABRA=/nonexistent ccci-reconcile keycloak --domain warm-keycloak.ci.example
+    [ "$status" -ne 65 ]
+    ! error_line | jq -e '.error.code == "legacy-state"' >/dev/null
+}
+
 @test "the quick lane falls back to cold on a legacy canonical (exit 2, reason legacy-state)" {
     legacy_app custom-html
     run --separate-stderr ccci-quick custom-html --ref main --test true
