@@ -211,6 +211,17 @@ struct LegacyFixture {
         #expect(try Canonical.check(l.app, state: l.state, docker: nil)["reason"]?.string == "legacy-state")
     }
 
+    @Test func theOldTimestampBecomesPromotedAt() throws {
+        func at(_ ts: String) throws -> String? {
+            let text = #"{"recipe":"r","version":"1","ts":\#(ts)}"#
+            return LegacyRecord(location: "canonical.json", bytes: Array(text.utf8), json: try JSON.parse(Array(text.utf8))).promotedAt
+        }
+        #expect(try at(#""2026-05-29T10:00:01.123456""#) == "2026-05-29T10:00:01.123Z")  // Python's naive isoformat: UTC
+        #expect(try at(#""2026-05-29T10:00:01+00:00""#) == "2026-05-29T10:00:01.000Z")
+        #expect(try at("1780000000.5") == "2026-05-28T20:26:40.500Z")
+        #expect(try at(#""yesterday""#) == nil)
+    }
+
     @Test func candidatesAreTheLegacyAndMigratedAppsOnly() throws {
         let l = try LegacyFixture()
         defer { l.f.remove() }
