@@ -333,6 +333,23 @@ assert_restores_original() {
     echo "$output" | jq -e '.action == "not-legacy"'
 }
 
+@test "before migration, ccci-alert ignores the old alerts instead of choking on them" {
+    mkdir -p "$CCCI_STATE/alerts"
+    old='{"attempted":"10.7.10+26.6.2","last_good":"10.7.9+26.6.2","recovered":true}'
+    echo "$old" >"$CCCI_STATE/alerts/20260529T005510Z-keycloak-rollback.json"
+    ccci-alert raise --app traefik --kind health-failed </dev/null >/dev/null
+    run --separate-stderr ccci-alert list
+    assert_success
+    echo "$output" | jq -s -e 'map(.kind) == ["health-failed"]'
+    run --separate-stderr ccci-alert relay --exec 'cat >/dev/null'
+    assert_success
+    [ "$(cat "$CCCI_STATE/alerts/20260529T005510Z-keycloak-rollback.json")" = "$old" ]
+    [ -z "$(ls -A "$CCCI_STATE/alerts/archive" | grep -v traefik || true)" ]
+    run --separate-stderr ccci-migrate --check --alerts
+    [ "$status" -eq 1 ]
+    echo "$output" | jq -e '.converted == ["20260529T005510Z-keycloak-rollback"]'
+}
+
 @test "old open alerts are converted (relayable by ccci-alert), seen/ is left alone" {
     mkdir -p "$CCCI_STATE/alerts/seen"
     echo '{"attempted":"10.7.10+26.6.2","last_good":"10.7.9+26.6.2","recovered":true}' >"$CCCI_STATE/alerts/20260529T005510Z-keycloak-rollback.json"
