@@ -45,7 +45,14 @@ command.main { run in
         guard let r = try registry.record(appName!) else { throw Failure(.noInput, "no-record", "app '\(appName!)' has no canonical record") }
         return .ok(r.json)
     case "list":
-        for a in try registry.apps() { if let r = try registry.record(a) { try run.emit(r.json) } }
+        for a in try registry.apps() {
+            let legacy = try LegacyState.markers(a, state: state)
+            if !legacy.isEmpty {
+                try run.emit(["app": .string(a.value), "legacy": true, "code": .string(LegacyState.code), "markers": .array(legacy.map { .string($0) })])
+            } else if let r = try registry.record(a) {
+                try run.emit(r.json)
+            }
+        }
         return .ok(nil)
     case "has":
         let verdict = try state.withAppLock(appName!, wait: wait) { _ in

@@ -44,7 +44,8 @@ public struct AlertBox {
         var result: [Alert] = []
         for name in try Path.list(dir) where name.hasSuffix(".json") && !name.hasPrefix(".") {
             let bytes = try AtomicFile.read(name, in: dir, limit: 1 << 20)
-            guard case .object(let o) = try JSON.parse(bytes) else { continue }
+            // The previous system's alerts wait for `ccci-migrate --alerts` (LegacyAlerts.swift).
+            guard case .object(let o) = try JSON.parse(bytes), AlertBox.isOurs(o) else { continue }
             result.append(Alert(json: o))
         }
         return result

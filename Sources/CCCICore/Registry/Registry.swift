@@ -68,7 +68,11 @@ public struct Registry: Sendable {
         do { bytes = try AtomicFile.readIfExists("canonical.json", in: dir, limit: 1 << 20) } catch {
             throw Failure(error, doing: "reading the canonical record of '\(app)'")
         }
-        return try bytes.map { (b) throws(Failure) in try CanonicalRecord(parsing: b) }
+        guard let bytes else { return nil }
+        let markers: [String]
+        do { markers = try LegacyState.markers(in: dir) } catch { throw Failure(error, doing: "state of '\(app)'") }
+        if !markers.isEmpty { throw LegacyState.failure(app, markers: markers) }
+        return try CanonicalRecord(parsing: bytes)
     }
 
     /// Writes the record atomically. The caller holds the app's lock.
