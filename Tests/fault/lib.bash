@@ -16,7 +16,7 @@ here=$fault_here repo=$fault_repo
 shims=$work/shims stubs=$work/stubs
 mkdir -p "$shims" "$stubs"
 for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote; do ln -s "$here/model-plumbing" "$stubs/$c"; done
-for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote ccci-gate ccci-lock ccci-alert \
+for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote ccci-gate ccci-lock ccci-alert ccci-migrate \
     ccci-reconcile ccci-quick ccci-advance ccci-sweep jq; do ln -s "$here/shim" "$shims/$c"; done
 export FAULT_SHIMS=$shims
 real=$work/real
