@@ -19,6 +19,8 @@ public struct Verdict: Sendable {
         public var file: String? = nil
         public var line: Int? = nil
         public var detail: String? = nil
+        /// The git ref the notes were read from (nil for a plain directory).
+        public var rev: String? = nil
 
         var json: JSON {
             var o = JSONObject()
@@ -27,6 +29,7 @@ public struct Verdict: Sendable {
             if let file { o["file"] = .string(file) }
             if let line { o["line"] = JSON(line) }
             if let detail { o["detail"] = .string(detail) }
+            if let rev { o["rev"] = .string(rev) }
             return .object(o)
         }
     }
@@ -44,8 +47,11 @@ public struct Verdict: Sendable {
     public var currentUnparsable = false
 
     /// The alert the porcelain should raise for what was held beyond the target, if anything.
+    /// No candidate but the current one could be parsed.
+    public var nothingReadable = false
+
     public var alertKind: String? {
-        if currentUnparsable { return "held-unparsable" }
+        if currentUnparsable || nothingReadable { return "held-unparsable" }
         let newer = held.filter { !$0.reasons.contains { $0.reason == "downgrade" || $0.reason == "unparsable" } }
         if newer.isEmpty { return nil }
         if newer.contains(where: { $0.reasons.contains { $0.reason == "manual-migration" || $0.reason == "notes-unreadable" } }) {
@@ -137,17 +143,24 @@ public enum Gate {
             }
             // Every newer version's notes are read, in order; the first that demands a person
             // blocks it and everything after it.
+            // Every copy of the notes counts (in git: the tag's and the branch heads'); the first
+            // that asks for a person is reported.
             if let notes {
-                switch notes.lookup(v) {
-                case .none: break
-                case .text(let file, let content):
-                    verdict.notesRead += 1
-                    if let m = markers.firstMatch(in: content) {
-                        reasons.append(.init(reason: "manual-migration", phrase: m.phrase, file: file, line: m.line))
+                var read = false
+                var matched = false
+                for copy in notes.lookup(v) {
+                    switch copy {
+                    case .text(let file, let content, let rev):
+                        read = true
+                        if !matched, let m = markers.firstMatch(in: content) {
+                            matched = true
+                            reasons.append(.init(reason: "manual-migration", phrase: m.phrase, file: file, line: m.line, rev: rev))
+                        }
+                    case .unreadable(let file, let why):
+                        reasons.append(.init(reason: "notes-unreadable", file: file, detail: why))
                     }
-                case .unreadable(let file, let why):
-                    reasons.append(.init(reason: "notes-unreadable", file: file, detail: why))
                 }
+                if read { verdict.notesRead += 1 }
             }
             if let blockedBy {
                 reasons.append(.init(reason: "behind-manual-migration", detail: blockedBy))
@@ -161,6 +174,11 @@ public enum Gate {
             }
         }
         verdict.held += unparsable.map { ($0, [Verdict.Reason(reason: "unparsable")]) }
+        // Nothing readable on offer but the current version itself: whether something newer
+        // exists cannot be told, so it is a hold with an alert, never a quiet noop.
+        if !unparsable.isEmpty, parsed.allSatisfy({ RecipeVersion.compare($0, current) == 0 }) {
+            verdict.nothingReadable = true
+        }
         verdict.target = target.text
         verdict.bump = (current.recipeBump(to: target), current.upstreamBump(to: target))
         if target.text != current.text {
