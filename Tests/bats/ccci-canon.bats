@@ -128,3 +128,62 @@ teardown() { teardown_scratch; }
     echo "$output" | jq -e 'select(.app == "oldapp") | .action == "kept" and .reason == "busy"'
     [ -d "$CCCI_STATE/oldapp" ]
 }
+
+@test "log --field refuses reserved keys and keys that are not plain identifiers (64), writing nothing" {
+    before=$(cat "$CCCI_STATE/custom-html/history.jsonl" 2>/dev/null || true)
+    for f in at=x event=x app=other 'with space=x' 'Upper=x' '1st=x' 'a.b=x' $'a\nb=x' '=x' 'noequals'; do
+        run --separate-stderr ccci-canon log custom-html --event held --field "$f"
+        assert_json_error ccci-canon 64
+    done
+    [ "$(cat "$CCCI_STATE/custom-html/history.jsonl" 2>/dev/null || true)" = "$before" ]
+}
+
+@test "log --stdin refuses reserved and bad keys too (65); a --field wins over the same stdin key" {
+    for j in '{"app":"other"}' '{"at":"1970"}' '{"a b":1}'; do
+        run --separate-stderr ccci-canon log custom-html --event held --stdin <<<"$j"
+        assert_json_error ccci-canon 65
+    done
+    run --separate-stderr ccci-canon log custom-html --event held --stdin --field reason=flag <<<'{"reason":"stdin","n":1}'
+    assert_success
+    run ccci-canon history custom-html
+    echo "${lines[-1]}" | jq -e '.reason == "flag" and .n == 1 and .app == "custom-html"'
+}
+
+@test "history: a corrupt line in the middle is 65 with its line number, not skipped" {
+    ccci-canon log custom-html --event held --field reason=a >/dev/null
+    n=$(wc -l <"$CCCI_STATE/custom-html/history.jsonl")
+    echo 'not json' >>"$CCCI_STATE/custom-html/history.jsonl"
+    ccci-canon log custom-html --event held --field reason=b >/dev/null
+    run --separate-stderr ccci-canon history custom-html
+    assert_json_error ccci-canon 65
+    error_line | jq -e --argjson l "$((n + 1))" '.error.code == "corrupt-history" and .error.details.line == $l'
+}
+
+@test "history: a torn last line is skipped with a note; the next append cuts it off" {
+    ccci-canon log custom-html --event held --field reason=a >/dev/null
+    printf '{"torn":' >>"$CCCI_STATE/custom-html/history.jsonl"
+    run --separate-stderr ccci-canon history custom-html
+    assert_success
+    echo "${lines[-1]}" | jq -e '.reason == "a"'
+    ccci-canon log custom-html --event held --field reason=b >/dev/null
+    [ "$(grep -c torn "$CCCI_STATE/custom-html/history.jsonl")" -eq 0 ]
+    run --separate-stderr ccci-canon history custom-html
+    assert_success
+}
+
+@test "enrolled accepts a CRLF list (and a BOM)" {
+    printf '\357\273\277custom-html\r\n# c\r\nkeycloak\r\n' >"$SCRATCH/crlf"
+    run --separate-stderr ccci-canon enrolled --enrolled "$SCRATCH/crlf"
+    assert_success
+    echo "$output" | jq -e '.enrolled == ["custom-html","keycloak"]'
+}
+
+@test "a symlinked app directory is 73, not 66 missing" {
+    mkdir -p "$CCCI_STATE" "$SCRATCH/elsewhere"
+    ln -s "$SCRATCH/elsewhere" "$CCCI_STATE/linked"
+    run --separate-stderr ccci-canon history linked
+    assert_json_error ccci-canon 73
+    run --separate-stderr ccci-canon log linked --event held
+    assert_json_error ccci-canon 73
+    [ -z "$(ls -A "$SCRATCH/elsewhere")" ]
+}

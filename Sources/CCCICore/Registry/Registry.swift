@@ -85,7 +85,7 @@ public struct Registry: Sendable {
         let root: FileDescriptor
         do { root = try FileDescriptor.open(state.path, O_RDONLY | O_DIRECTORY) } catch {
             if error.errno == ENOENT { return [] }
-            throw Failure(error, doing: "state directory '\(state.path)'")
+            throw StateRoot.failure(error, doing: "state directory '\(state.path)'")
         }
         defer { root.closeQuietly() }
         do {
@@ -99,19 +99,27 @@ public struct Registry: Sendable {
         }
     }
 
-    /// Appends one provenance event: `{"at","event","app",...fields}`.
+    /// Appends one provenance event: `{"at","event","app",...fields}`. A field that would replace
+    /// `at`, `event` or `app` is refused (it was dropped silently before).
     public func appendHistory(_ app: Name, event: String, fields: JSONObject) throws(Failure) {
         var line = JSONObject([("at", .string(Timestamp.now().rfc3339)), ("event", .string(event)), ("app", .string(app.value))])
-        for (k, v) in fields where line[k] == nil { line[k] = v }
+        for (k, v) in fields {
+            guard line[k] == nil else { throw Failure(.usage, "reserved-field", "history field '\(k)' is reserved") }
+            line[k] = v
+        }
         let dir = try state.app(app, create: true)
         defer { dir.closeQuietly() }
-        do { try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir) } catch {
+        let isRecord: ([UInt8]) -> Bool = { bytes in (try? JSON.parse(bytes))?.object != nil }
+        do { try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir, isRecord: isRecord) } catch {
             throw Failure(error, doing: "appending to the history of '\(app)'")
         }
     }
 
-    /// The history, oldest first. A torn last line (a crash mid-append) is skipped, not fatal.
-    public func history(_ app: Name) throws(Failure) -> [JSON] {
+    /// The history, oldest first. A torn last line (a crash mid-append, no newline after it) is
+    /// skipped and reported through `torn`; any other line that is not a JSON object is
+    /// corruption, and the history is refused (65, with the line number): a reader that judges
+    /// by the history must not judge by part of it.
+    public func history(_ app: Name, torn: (Int) -> Void = { _ in }) throws(Failure) -> [JSON] {
         guard let dir = try appDirectoryIfExists(app) else { return [] }
         defer { dir.closeQuietly() }
         let bytes: [UInt8]?
@@ -119,7 +127,28 @@ public struct Registry: Sendable {
             throw Failure(error, doing: "reading the history of '\(app)'")
         }
         guard let bytes else { return [] }
-        return bytes.split(separator: 0x0A).compactMap { try? JSON.parse(Array($0)) }
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        var events: [JSON] = []
+        for (n, line) in lines.enumerated() where !(line.isEmpty && n == lines.count - 1) {
+            if let event = try? JSON.parse(Array(line)), event.object != nil {
+                events.append(event)
+            } else if n == lines.count - 1 {
+                torn(n + 1)
+            } else {
+                throw Failure(.badData, "corrupt-history", "history of '\(app)' line \(n + 1) is not a JSON object", details: ["line": JSON(n + 1)])
+            }
+        }
+        return events
+    }
+
+    /// The keys `appendHistory` sets itself, which a caller's fields may not replace.
+    public static let reservedHistoryKeys: Set<String> = ["at", "event", "app"]
+
+    /// Whether `key` may name a history field: 1-64 of a-z 0-9 _, a letter first, not reserved.
+    public static func isValidHistoryKey(_ key: String) -> Bool {
+        let b = Array(key.utf8)
+        guard (1...64).contains(b.count), (0x61...0x7A).contains(b[0]), !reservedHistoryKeys.contains(key) else { return false }
+        return b.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 
     public func lastGood(_ app: Name) throws(Failure) -> String? {
@@ -145,7 +174,7 @@ public struct Registry: Sendable {
             return try FileDescriptor.open("\(state.path)/\(app.value)", O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         } catch {
             if error.errno == ENOENT { return nil }
-            throw Failure(error, doing: "state of '\(app)'")
+            throw StateRoot.failure(error, doing: "state of '\(app)'")
         }
     }
 
@@ -156,8 +185,8 @@ public struct Registry: Sendable {
             throw Failure(error, doing: "reading the enrolment list")
         }
         var names: [Name] = []
-        for (n, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let t = line.trimmingCharacters()
+        for (n, line) in Text.lines(bytes).enumerated() {
+            let t = String(decoding: line, as: UTF8.self).trimmingCharacters()
             if t.isEmpty || t.hasPrefix("#") { continue }
             guard Name.isValid(t) else { throw Failure.badData("enrolment list '\(file)' line \(n + 1): invalid recipe '\(t)'") }
             let name = try Name(t)
