@@ -187,3 +187,12 @@ teardown() { teardown_scratch; }
     assert_json_error ccci-canon 73
     [ -z "$(ls -A "$SCRATCH/elsewhere")" ]
 }
+
+@test "a record whose domain or recipe is not a valid name is bad data (65), not used" {
+    for edit in '.domain = "warm-x.test.local;rm -rf /"' '.domain = "../../x"' '.recipe = "../etc"' '.recipe = "a b"'; do
+        mkdir -p "$CCCI_STATE/crafted"
+        jq -c --arg d 'x' "$edit" <<<'{"app":"crafted","recipe":"crafted","domain":"warm-crafted.test.local","version":"1.0.0+1","commit":null,"status":"idle","run":null,"manifest_digest":"'"$(printf 'a%.0s' $(seq 64))"'","promoted_at":"t","updated_at":"t"}' >"$CCCI_STATE/crafted/canonical.json"
+        run --separate-stderr ccci-canon show crafted
+        assert_json_error ccci-canon 65
+    done
+}

@@ -46,7 +46,10 @@ public struct CanonicalRecord: Sendable, Equatable {
         func bad(_ why: String) -> Failure { Failure(.badData, "bad-record", "invalid canonical.json: \(why)") }
         let j: JSON
         do { j = try JSON.parse(bytes) } catch { throw bad("\(error)") }
-        guard let a = j["app"]?.string, Name.isValid(a), let recipe = j["recipe"]?.string, let domain = j["domain"]?.string,
+        // Names read back from the record are checked as strictly as when they were written:
+        // the domain becomes a swarm stack name, the recipe a path under ABRA_DIR.
+        guard let a = j["app"]?.string, Name.isValid(a), let recipe = j["recipe"]?.string, Name.isValid(recipe),
+            let domain = j["domain"]?.string, AppIdentity.isValidDomain(domain),
             let version = j["version"]?.string, let status = j["status"]?.string, CanonicalRecord.statuses.contains(status),
             let digest = j["manifest_digest"]?.string, Hex.isLowercase(digest, count: 64),
             let promoted = j["promoted_at"]?.string, let updated = j["updated_at"]?.string
