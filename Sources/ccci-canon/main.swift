@@ -23,7 +23,7 @@ let command = Command(
         Subcommand("history", summary: "the app's provenance (history.jsonl), as JSON Lines", operands: app),
         Subcommand("log", summary: "append an event to the app's history",
             options: locking + [.value("event", "EVENT", "promoted, rolled-back, upgraded, held, restore-failed, ... (required)"),
-                                .repeated("field", "KEY=VALUE", "a string field of the event"),
+                                .repeated("field", "KEY=VALUE", "a string field of the event (KEY: a-z 0-9 _, a letter first, not at, event or app)"),
                                 .flag("stdin", "also read a JSON object of fields on stdin")], operands: app),
         Subcommand("last-good", summary: "the last version of a live-warm app that passed the health gate (exit 1 when none)",
             options: locking + [.value("set", "VERSION", "record VERSION as the last good one")], operands: app),
