@@ -196,3 +196,16 @@ teardown() { teardown_scratch; }
         assert_json_error ccci-canon 65
     done
 }
+
+@test "an enrolment list behind a symlink (NixOS environment.etc) is read; a directory or FIFO is 65" {
+    printf 'custom-html\n' >"$SCRATCH/list"
+    ln -s "$SCRATCH/list" "$SCRATCH/linked"
+    run --separate-stderr ccci-canon enrolled --enrolled "$SCRATCH/linked"
+    assert_success
+    echo "$output" | jq -e '.enrolled == ["custom-html"]'
+    mkfifo "$SCRATCH/fifo"
+    for f in "$SCRATCH" "$SCRATCH/fifo"; do
+        run --separate-stderr timeout 10 ccci-canon enrolled --enrolled "$f"
+        assert_json_error ccci-canon 65
+    done
+}

@@ -285,3 +285,15 @@ make_clone() {
     assert_failure 1
     echo "$output" | jq -e '.decision == "hold" and .alert == "held-unparsable"'
 }
+
+@test "a markers file behind a symlink is read (as NixOS /etc files are); a FIFO or directory is 65, not a hang" {
+    echo "run the upgrade script" >"$SCRATCH/markers.real"
+    ln -s "$SCRATCH/markers.real" "$SCRATCH/markers"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/markers"
+    assert_success
+    mkfifo "$SCRATCH/fifo"
+    run --separate-stderr timeout 10 ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/fifo"
+    assert_json_error ccci-gate 65
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH"
+    assert_json_error ccci-gate 65
+}

@@ -81,6 +81,17 @@ public enum AtomicFile {
         do throws(SystemError) { return try fd.readAll(limit: limit) } catch { throw SystemError(error.call, errno: error.errno, path: name) }
     }
 
+    /// Reads a file the operator named (an enrolment list, a markers file), following symlinks:
+    /// NixOS puts `/etc` files behind links into the store. Anything but a regular file (a
+    /// directory, a FIFO that would block, a device) is refused with EINVAL before it is read.
+    public static func readNamed(_ path: String, limit: Int) throws(SystemError) -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
+        defer { fd.closeQuietly() }
+        guard try fd.status().st_mode & S_IFMT == S_IFREG else { throw SystemError("open", errno: EINVAL, path: path) }
+        try fd.setNonBlocking(false)
+        do throws(SystemError) { return try fd.readAll(limit: limit) } catch { throw SystemError(error.call, errno: error.errno, path: path) }
+    }
+
     /// Reads a file if it exists; nil when it does not.
     public static func readIfExists(_ name: String, in dir: FileDescriptor = .currentDirectory, limit: Int = 64 << 20) throws(SystemError) -> [UInt8]? {
         do throws(SystemError) { return try read(name, in: dir, limit: limit) } catch {

@@ -31,7 +31,10 @@ extension Gate {
     public static func loadMarkers(_ path: String?) throws(Failure) -> Markers {
         guard let path else { return .standard }
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(path, limit: 1 << 20) } catch { throw Failure(error, doing: "reading markers file") }
+        do { bytes = try AtomicFile.readNamed(path, limit: 1 << 20) } catch {
+            if error.errno == EINVAL { throw Failure.badData("markers file '\(path)' is not a regular file") }
+            throw Failure(error, doing: "reading markers file")
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure.badData("markers file '\(path)' is not valid UTF-8") }
         let markers = Markers.parse(text)
         if markers.phrases.isEmpty { throw Failure.badData("markers file '\(path)' has no phrases") }

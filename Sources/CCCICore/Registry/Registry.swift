@@ -184,7 +184,8 @@ public struct Registry: Sendable {
     /// The enrolment list: one recipe per line, `#` comments; invalid names are refused (65).
     public static func enrolled(file: String) throws(Failure) -> [Name] {
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(file, limit: 1 << 20) } catch {
+        do { bytes = try AtomicFile.readNamed(file, limit: 1 << 20) } catch {
+            if error.errno == EINVAL { throw Failure.badData("enrolment list '\(file)' is not a regular file") }
             throw Failure(error, doing: "reading the enrolment list")
         }
         var names: [Name] = []
