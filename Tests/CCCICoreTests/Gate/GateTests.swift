@@ -195,4 +195,16 @@ import Testing
         #expect(v.held.first?.reasons.first?.reason == "manual-migration")
         #expect(v.held.first?.reasons.first?.file == "releaseNotes/1.1.0+1.md")
     }
+
+    @Test func aCloneGitCannotReadHoldsInsteadOfFallingBackToTheWorkTree() throws {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        try d.makeDirectory("releaseNotes")
+        try d.write("releaseNotes/1.1.0+1.md", "Images updated.")
+        try d.write(".git", "gitdir: \(d.path)/nowhere\n")
+        let v = Gate.decide(current: "1.0.0+1", candidates: ["1.1.0+1"], notes: ReleaseNotes(directory: d.path), markers: .standard, policy: .minor)
+        #expect(v.decision == .hold)
+        #expect(v.held.first?.reasons.first?.reason == "notes-unreadable")
+        #expect(v.held.first?.reasons.first?.detail?.hasPrefix("git:") == true)
+    }
 }
