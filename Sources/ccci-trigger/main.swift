@@ -31,10 +31,14 @@ command.main { run in
         return .no(["trigger": false, "mode": nil, "reason": "not-a-comment-event"])
     }
     let ignoring = Trigger.logins(args.value("ignore-authors") ?? "")
+    // Only a trigger touches the state directory: anything else writes nothing, not even triggers/.
+    var decision = try Trigger.decide(event, ignoring: ignoring, seen: nil)
     var seen: FileDescriptor? = nil
-    if args.flag("record") { seen = try StateRoot(args).open(["triggers"], create: true) }
     defer { seen?.closeQuietly() }
-    let decision = try Trigger.decide(event, ignoring: ignoring, seen: seen)
+    if decision.mode != nil, args.flag("record") {
+        seen = try StateRoot(args).open(["triggers"], create: true)
+        decision = try Trigger.decide(event, ignoring: ignoring, seen: seen)
+    }
     // The answer is written here, so a failed write can undo the record.
     try decision.deliver(in: seen) { () throws(SystemError) in try run.emit(.object(decision.json)) }
     return Outcome(decision.mode == nil ? .no : .ok, nil)

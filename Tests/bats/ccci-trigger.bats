@@ -151,3 +151,11 @@ trigger_text() {
     run --separate-stderr ccci-trigger --event --record --state /dev/full <"$FIXTURES/webhooks/github-created-pr.json"
     assert_json_error ccci-trigger 73
 }
+
+@test "with --record, a comment that is not a trigger writes nothing, not even the state directory" {
+    for f in github-edited github-bot github-quoted github-issue-not-pr; do
+        run --separate-stderr ccci-trigger --event --record <"$FIXTURES/webhooks/$f.json"
+        assert_failure 1
+    done
+    [ ! -e "$CCCI_STATE" ]
+}
