@@ -93,8 +93,11 @@ command.main { run in
                 fields[key] = value
             }
         }
-        try state.withAppLock(appName!, wait: wait) { _ in try registry.appendHistory(appName!, event: event, fields: fields) }
-        return .ok(["app": .string(appName!.value), "event": .string(event)])
+        let answer: JSON = ["app": .string(appName!.value), "event": .string(event)]
+        try state.withAppLock(appName!, wait: wait) { _ in
+            try registry.appendHistory(appName!, event: event, fields: fields) { () throws(SystemError) in try run.emit(answer) }
+        }
+        return .ok(nil)
     case "last-good":
         if let v = args.value("set") {
             guard RecipeVersion(v) != nil else { throw Failure.usage("invalid version '\(v)'") }

@@ -209,3 +209,14 @@ teardown() { teardown_scratch; }
         assert_json_error ccci-canon 65
     done
 }
+
+@test "log with an answer that cannot be written takes the event back (74)" {
+    ccci-canon log custom-html --event held --field reason=a >/dev/null
+    before=$(cat "$CCCI_STATE/custom-html/history.jsonl")
+    for sink in '>&-' '>/dev/full'; do
+        run --separate-stderr sh -c "ccci-canon log custom-html --event held --field reason=b $sink"
+        [ "$status" -eq 74 ] || fail "$sink: exit $status"
+        error_line | jq -e '.error.exit == 74'
+        [ "$(cat "$CCCI_STATE/custom-html/history.jsonl")" = "$before" ]
+    done
+}

@@ -38,10 +38,12 @@ public enum AtomicFile {
     /// without its newline was torn by a crash mid-append: when `isRecord` accepts it, it is
     /// completed with a newline; otherwise it is cut off (it was never acknowledged to anyone),
     /// so a torn fragment never ends up in the middle of the log looking like corruption.
+    /// Returns the offset the new line starts at, so a caller can take it back (`truncate`).
+    @discardableResult
     public static func appendLine(
         _ line: String, to name: String, in dir: FileDescriptor, mode: mode_t = 0o600,
         isRecord: ([UInt8]) -> Bool = { _ in true }
-    ) throws(SystemError) {
+    ) throws(SystemError) -> Int64 {
         let fd = try FileDescriptor.open(name, relativeTo: dir, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, mode: mode)
         defer { fd.closeQuietly() }
         var bytes = Array(line.utf8)
@@ -69,9 +71,19 @@ public enum AtomicFile {
                 }
             }
         }
+        let start = size + (bytes.first == 0x0A && line.utf8.first != 0x0A ? 1 : 0)
         try fd.writeAll(bytes)
         try fd.sync()
         if size == 0 { try dir.sync() }
+        return start
+    }
+
+    /// Cuts `name` back to `size` bytes, durably: takes back what `appendLine` added.
+    public static func truncate(_ name: String, in dir: FileDescriptor, to size: Int64) throws(SystemError) {
+        let fd = try FileDescriptor.open(name, relativeTo: dir, O_WRONLY | O_NOFOLLOW)
+        defer { fd.closeQuietly() }
+        try fd.truncate(to: size)
+        try fd.sync()
     }
 
     /// Reads a whole file below `dir`, refusing more than `limit` bytes.

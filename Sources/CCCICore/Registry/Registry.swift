@@ -104,7 +104,13 @@ public struct Registry: Sendable {
 
     /// Appends one provenance event: `{"at","event","app",...fields}`. A field that would replace
     /// `at`, `event` or `app` is refused (it was dropped silently before).
-    public func appendHistory(_ app: Name, event: String, fields: JSONObject) throws(Failure) {
+    ///
+    /// With `deliver`, the caller's answer is handed over after the append (the caller holds the
+    /// app's lock); when it cannot be, the line is taken back and the failure is 74, so a caller
+    /// that saw a failure and logs again does not leave the event twice.
+    public func appendHistory(
+        _ app: Name, event: String, fields: JSONObject, deliver: (() throws(SystemError) -> Void)? = nil
+    ) throws(Failure) {
         var line = JSONObject([("at", .string(Timestamp.now().rfc3339)), ("event", .string(event)), ("app", .string(app.value))])
         for (k, v) in fields {
             guard line[k] == nil else { throw Failure(.usage, "reserved-field", "history field '\(k)' is reserved") }
@@ -113,8 +119,22 @@ public struct Registry: Sendable {
         let dir = try state.app(app, create: true)
         defer { dir.closeQuietly() }
         let isRecord: ([UInt8]) -> Bool = { bytes in (try? JSON.parse(bytes))?.object != nil }
-        do { try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir, isRecord: isRecord) } catch {
+        let start: Int64
+        do { start = try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir, isRecord: isRecord) } catch {
             throw Failure(error, doing: "appending to the history of '\(app)'")
+        }
+        guard let deliver else { return }
+        do throws(SystemError) { try deliver() } catch {
+            var failure = Failure(error, doing: "writing the answer")
+            failure.exit = .io
+            failure.code = "io"
+            do throws(SystemError) {
+                try AtomicFile.truncate("history.jsonl", in: dir, to: start)
+                failure.message += " (the event was not logged)"
+            } catch {
+                failure.message += "; taking the event back failed too: \(error)"
+            }
+            throw failure
         }
     }
 
