@@ -8,7 +8,9 @@
 //   first version whose notes ask for a manual migration (or cannot be read): nothing at or past
 //   it is taken, since a later release includes the earlier one's changes;
 // - the target is the newest version taken; versions older than the current are downgrades;
-// - fail closed: an unparsable current version holds everything.
+// - fail closed: an unparsable current version holds everything, and so does an offer in which
+//   nothing but the current version can be parsed (no way to tell whether something is newer);
+//   notes that cannot be read (from git or the directory) block like a manual migration.
 
 public struct Verdict: Sendable {
     public enum Decision: String, Sendable { case apply, hold, noop }

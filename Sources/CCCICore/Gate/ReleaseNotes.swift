@@ -1,8 +1,9 @@
 // Finding "this upgrade needs a person" in release notes.
 //
 // No standard wording marks a manual migration, so the gate looks for phrases. Text is compared
-// as sequences of lowercase words (letters and digits), so case, punctuation, Markdown emphasis
-// and line breaks inside a phrase do not hide it: "**Manual\nmigration** required!" matches
+// as sequences of normalised words (see `tokenize`: Unicode letters and digits, lowercased,
+// plurals reduced), so case, punctuation, Markdown emphasis, line breaks, no-break spaces and a
+// plural inside a phrase do not hide it: "**Manual\u{A0}migrations** required!" matches
 // "manual migration". A match is reported with the phrase, the file and the line it starts on.
 // Negations ("no manual migration needed") match too: the gate fails closed.
 import Glibc
