@@ -72,8 +72,8 @@ public struct Markers: Sendable {
     /// Words of `text` with the line each starts on, normalised so spelling variants compare
     /// equal: letters and digits (any script) make words, lowercased; every other character
     /// separates them: Unicode spaces (no-break, thin, ideographic, zero-width), punctuation,
-    /// Markdown. Invisible format characters inside a word (soft hyphen, joiners, a byte order
-    /// mark) and combining marks are dropped. Simple English plurals are reduced to the singular
+    /// Markdown, HTML space references (`&nbsp;`). Invisible format characters inside a word
+    /// (soft hyphen, also as `&shy;`, joiners, a byte order mark) and combining marks are dropped. Simple English plurals are reduced to the singular
     /// ("migrations" -> "migration", "dependencies" -> "dependency", "processes" -> "process"),
     /// on the text and the phrases alike, so "manual migrations" matches "manual migration".
     static func tokenize(_ text: String) -> [(word: [UInt8], line: Int)] {
@@ -84,7 +84,25 @@ public struct Markers: Sendable {
         func flush() {
             if !current.isEmpty { tokens.append((Array(Markers.singular(current).utf8), currentLine)); current = "" }
         }
-        for scalar in text.unicodeScalars {
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            let scalar = scalars[i]
+            i += 1
+            // HTML character references for spaces and the soft hyphen, as Markdown notes carry
+            // them (`manual&nbsp;migration`): a space separates, a soft hyphen vanishes.
+            if scalar == "&", let end = scalars[i..<min(scalars.count, i + 8)].firstIndex(of: ";") {
+                switch String(String.UnicodeScalarView(scalars[i..<end])).lowercased() {
+                case "nbsp", "#160", "#xa0", "ensp", "emsp", "thinsp", "#8203", "#x200b":
+                    flush()
+                    i = end + 1
+                    continue
+                case "shy", "#173", "#xad":
+                    i = end + 1
+                    continue
+                default: break
+                }
+            }
             let p = scalar.properties
             switch p.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,

@@ -126,9 +126,14 @@ import Testing
     @Test(arguments: [
         "Manual migrations ahead", "manual\u{00A0}migration", "manual\u{202F}migration", "MANUAL\u{200B}MIGRATION",
         "man\u{00AD}ual migration", "Breaking\u{3000}changes", "requires manual interventions", "not backwards-compatible",
-        "No manual migrations are needed",
+        "No manual migrations are needed", "manual&nbsp;migration", "Manual&#160;Migration", "man&shy;ual migration",
     ])
     func unicodeSpacesAndPluralsMatch(_ text: String) { #expect(Markers.standard.firstMatch(in: text) != nil) }
+
+    @Test func otherEntitiesStayText() {
+        #expect(Markers.standard.firstMatch(in: "manual&amp;migration") == nil)
+        #expect(Markers.standard.firstMatch(in: "a & b; manual migration")?.line == 1)
+    }
 
     @Test func singularIsSimple() {
         #expect(Markers.singular("migrations") == "migration")
