@@ -208,6 +208,12 @@ make_clone() {
     run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/broken" --version 1.1.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable" and (.held[0].reasons[0].detail | startswith("git:"))'
+    # a .git that is a dangling symlink: still a clone, not a plain directory to read
+    mkdir -p "$SCRATCH/dangling/releaseNotes"
+    ln -s "$SCRATCH/nowhere" "$SCRATCH/dangling/.git"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/dangling" --version 1.1.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
     # a tag the clone does not have
     run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.2.0+1
     assert_failure 1

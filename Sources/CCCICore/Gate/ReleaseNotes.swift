@@ -174,8 +174,12 @@ public struct ReleaseNotes: Sendable {
     /// The branch heads whose notes count, besides the checked-out branch.
     static let branches = ["refs/remotes/origin/HEAD", "refs/remotes/origin/main", "refs/remotes/origin/master", "refs/heads/main", "refs/heads/master"]
 
-    /// Whether the notes come from git.
-    var isGitClone: Bool { (try? Path.statusIfExists(directory + "/.git", follow: true)) != nil }
+    /// Whether the notes come from git: a `.git` of any kind (a directory, a gitdir file, even a
+    /// dangling symlink) or one that cannot be looked at makes it a clone, so git is asked and a
+    /// broken clone holds instead of being read as a plain directory.
+    var isGitClone: Bool {
+        do { return try Path.statusIfExists(directory + "/.git", follow: false) != nil } catch { return true }
+    }
 
     /// Reads the notes of `versions` from git when the directory is a repository.
     public mutating func prefetch(_ versions: [String]) {
@@ -371,8 +375,11 @@ public struct ReleaseNotes: Sendable {
         }
         for folder in ReleaseNotes.folders {
             let path = directory + "/" + folder
-            guard let st = try? Path.statusIfExists(path, follow: false) else { continue }
-            if st.st_mode & S_IFMT != S_IFDIR {
+            let st: stat?
+            do { st = try Path.statusIfExists(path, follow: false) } catch {
+                return [.unreadable(file: folder, reason: (error as SystemError).reason)]
+            }
+            if let st, st.st_mode & S_IFMT != S_IFDIR {
                 return [.unreadable(file: folder, reason: "'\(folder)' is not a directory (a symlink?)")]
             }
         }
