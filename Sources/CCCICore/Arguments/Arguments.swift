@@ -79,7 +79,8 @@ public struct Arguments: Sendable {
     public func duration(_ name: String, unit: String, limit: Double = 1e12) throws(Failure) -> Double? {
         guard let text = value(name) else { return nil }
         guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") }), let v = Double(text), v.isFinite, v >= 0, v <= limit else {
-            throw Failure.usage("invalid value '\(text)' for '--\(name)': expected a number of \(unit) (0 to \(Int(limit)))")
+            let range = limit < 1e12 ? " (0 to \(Int(limit)))" : ""
+            throw Failure.usage("invalid value '\(text)' for '--\(name)': expected a number of \(unit)\(range)")
         }
         return v
     }
