@@ -136,3 +136,16 @@ teardown() { teardown_scratch; }
     run --separate-stderr ccci-alert list --state /dev/full
     assert_json_error ccci-alert 73
 }
+
+@test "an id inside an alert file never builds a path: the file name is the id" {
+    mkdir -p "$CCCI_STATE/alerts"
+    id=20261201T000000.000Z-keycloak-rollback
+    echo '{"id":"../../outside","app":"keycloak","kind":"rollback","state":"open","count":1}' >"$CCCI_STATE/alerts/$id.json"
+    echo '{"id":"x","app":"a","kind":"rollback"}' >"$CCCI_STATE/alerts/Not-Ours.json"
+    run --separate-stderr ccci-alert relay --exec true
+    assert_success
+    [ ! -e "$SCRATCH/outside.json" ]
+    [ -f "$CCCI_STATE/alerts/archive/$id.json" ]
+    jq -e --arg id "$id" '.id == $id' "$CCCI_STATE/alerts/archive/$id.json"
+    [ -f "$CCCI_STATE/alerts/Not-Ours.json" ]
+}

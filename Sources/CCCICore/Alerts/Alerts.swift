@@ -39,11 +39,17 @@ public struct AlertBox {
         return try body(dir)
     }
 
+    /// The alerts in `dir`. The file name is the id (an `id` inside that says otherwise is
+    /// overruled), so no name read from a file's content is ever used to build a path; files
+    /// whose names are not alert ids are not ours and are left alone.
     func openAlerts(in dir: FileDescriptor) throws -> [Alert] {
         var result: [Alert] = []
         for name in try Path.list(dir) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let id = String(name.dropLast(5))
+            guard Alert.isValidID(id) else { continue }
             let bytes = try AtomicFile.read(name, in: dir, limit: 1 << 20)
-            guard case .object(let o) = try JSON.parse(bytes) else { continue }
+            guard case .object(var o) = try JSON.parse(bytes) else { continue }
+            o["id"] = .string(id)
             result.append(Alert(json: o))
         }
         return result
