@@ -220,3 +220,13 @@ teardown() { teardown_scratch; }
         [ "$(cat "$CCCI_STATE/custom-html/history.jsonl")" = "$before" ]
     done
 }
+
+@test "a record filed under another app's directory is bad data (65); set-status writes nothing" {
+    mkdir -p "$CCCI_STATE/crafted"
+    jq -c '.app = "victim"' <<<'{"app":"crafted","recipe":"crafted","domain":"warm-crafted.test.local","version":"1.0.0+1","commit":null,"status":"idle","run":null,"manifest_digest":"'"$(printf 'a%.0s' $(seq 64))"'","promoted_at":"t","updated_at":"t"}' >"$CCCI_STATE/crafted/canonical.json"
+    run --separate-stderr ccci-canon show crafted
+    assert_json_error ccci-canon 65
+    run --separate-stderr ccci-canon set-status crafted deployed
+    assert_json_error ccci-canon 65
+    [ ! -e "$CCCI_STATE/victim" ]
+}

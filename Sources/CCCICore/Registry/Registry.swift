@@ -71,7 +71,14 @@ public struct Registry: Sendable {
         do { bytes = try AtomicFile.readIfExists("canonical.json", in: dir, limit: 1 << 20) } catch {
             throw Failure(error, doing: "reading the canonical record of '\(app)'")
         }
-        return try bytes.map { (b) throws(Failure) in try CanonicalRecord(parsing: b) }
+        guard let bytes else { return nil }
+        let record = try CanonicalRecord(parsing: bytes)
+        // The record names its app; one filed under another app's directory is not to be
+        // trusted (a write would land in the other app's state).
+        guard record.app == app else {
+            throw Failure(.badData, "bad-record", "invalid canonical.json of '\(app)': it names app '\(record.app)'")
+        }
+        return record
     }
 
     /// Writes the record atomically. The caller holds the app's lock.
