@@ -72,27 +72,13 @@ command.main { run in
     case "log":
         let event = try args.require("event")
         guard Name.isValid(event) else { throw Failure.usage("invalid event '\(event)'") }
-        var fields = JSONObject()
-        // Keys are checked before anything is written: a reserved key (at, event, app) or one
-        // that is not a plain lowercase identifier is refused, never dropped or kept as sent.
-        for f in args.values("field") {
-            guard let eq = f.firstIndex(of: "="), eq != f.startIndex else { throw Failure.usage("invalid --field '\(f)': expected KEY=VALUE") }
-            let key = String(f[..<eq])
-            guard Registry.isValidHistoryKey(key) else {
-                throw Failure(.usage, "invalid-field", "invalid --field key '\(key)': expected 1-64 of a-z 0-9 _, a letter first, not at, event or app")
-            }
-            fields[key] = .string(String(f[f.index(after: eq)...]))
-        }
+        var given: JSONObject? = nil
         if args.flag("stdin") {
             let input = try StandardInput.readAll(limit: 1 << 20)
             guard case .object(let o)? = try? JSON.parse(input) else { throw Failure.badData("--stdin expects a JSON object") }
-            for (key, value) in o where fields[key] == nil {
-                guard Registry.isValidHistoryKey(key) else {
-                    throw Failure(.badData, "invalid-field", "invalid key '\(key)' in the fields on stdin: expected 1-64 of a-z 0-9 _, a letter first, not at, event or app")
-                }
-                fields[key] = value
-            }
+            given = o
         }
+        let fields = try Registry.historyFields(arguments: args.values("field"), stdin: given)
         let answer: JSON = ["app": .string(appName!.value), "event": .string(event)]
         try state.withAppLock(appName!, wait: wait) { _ in
             try registry.appendHistory(appName!, event: event, fields: fields) { () throws(SystemError) in try run.emit(answer) }

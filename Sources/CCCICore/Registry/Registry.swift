@@ -174,6 +174,26 @@ public struct Registry: Sendable {
     /// The keys `appendHistory` sets itself, which a caller's fields may not replace.
     public static let reservedHistoryKeys: Set<String> = ["at", "event", "app"]
 
+    /// The fields of a logged event from `KEY=VALUE` arguments (string values) and an optional
+    /// JSON object (an argument wins over the same key there). Every key is checked before
+    /// anything is written: a reserved or malformed key is refused, 64 from an argument and 65
+    /// from the object, never dropped or kept as sent.
+    public static func historyFields(arguments: [String], stdin: JSONObject?) throws(Failure) -> JSONObject {
+        let rule = "expected 1-64 of a-z 0-9 _, a letter first, not at, event or app"
+        var fields = JSONObject()
+        for f in arguments {
+            guard let eq = f.firstIndex(of: "="), eq != f.startIndex else { throw Failure.usage("invalid --field '\(f)': expected KEY=VALUE") }
+            let key = String(f[..<eq])
+            guard isValidHistoryKey(key) else { throw Failure(.usage, "invalid-field", "invalid --field key '\(key)': \(rule)") }
+            fields[key] = .string(String(f[f.index(after: eq)...]))
+        }
+        for (key, value) in stdin ?? JSONObject() where fields[key] == nil {
+            guard isValidHistoryKey(key) else { throw Failure(.badData, "invalid-field", "invalid key '\(key)' in the fields on stdin: \(rule)") }
+            fields[key] = value
+        }
+        return fields
+    }
+
     /// Whether `key` may name a history field: 1-64 of a-z 0-9 _, a letter first, not reserved.
     public static func isValidHistoryKey(_ key: String) -> Bool {
         let b = Array(key.utf8)
