@@ -50,7 +50,8 @@ command.main { run in
         for alert in try box.list(archived: args.flag("all")) { try run.emit(.object(alert.json)) }
         return .ok(nil)
     case "ack":
-        return .ok(.object(try box.acknowledge(args.operand("ID")!).json))
+        try box.acknowledge(args.operand("ID")!) { (alert) throws(SystemError) in try run.emit(.object(alert.json)) }
+        return .ok(nil)
     default:
         let line = try args.require("exec")
         let timeout = try args.seconds("timeout") ?? 60

@@ -149,3 +149,16 @@ teardown() { teardown_scratch; }
     jq -e --arg id "$id" '.id == $id' "$CCCI_STATE/alerts/archive/$id.json"
     [ -f "$CCCI_STATE/alerts/Not-Ours.json" ]
 }
+
+@test "ack with an answer that cannot be written leaves the alert open (74)" {
+    id=$(ccci-alert raise --app keycloak --kind rollback </dev/null | jq -r .id)
+    for sink in '>&-' '>/dev/full'; do
+        run --separate-stderr sh -c "ccci-alert ack '$id' $sink"
+        [ "$status" -eq 74 ] || fail "$sink: exit $status"
+        [ -f "$CCCI_STATE/alerts/$id.json" ]
+        [ ! -e "$CCCI_STATE/alerts/archive/$id.json" ]
+    done
+    run --separate-stderr ccci-alert ack "$id"
+    assert_success
+    echo "$output" | jq -e '.state == "acked"'
+}

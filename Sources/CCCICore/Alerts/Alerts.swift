@@ -118,12 +118,12 @@ public struct AlertBox {
     }
 
     /// Undoes a raise whose answer could not be delivered, and throws the I/O failure.
-    func undo(_ error: SystemError, _ revert: () throws(SystemError) -> Void) throws(Failure) {
+    func undo(_ error: SystemError, what: String = "the alert was not raised", _ revert: () throws(SystemError) -> Void) throws(Failure) {
         var failure = Failure(error, doing: "writing the answer")
         failure.exit = .io
         failure.code = "io"
-        do { try revert(); failure.message += " (the alert was not raised)" } catch {
-            failure.message += "; undoing the raise failed too: \(error)"
+        do { try revert(); failure.message += " (\(what))" } catch {
+            failure.message += "; undoing the change failed too: \(error)"
         }
         throw failure
     }
@@ -156,16 +156,29 @@ public struct AlertBox {
         try dir.sync()
     }
 
-    public func acknowledge(_ id: String) throws -> Alert {
+    /// Acknowledges an open alert and hands the answer over with `deliver` under the lock; when
+    /// that fails the alert is put back open (74), so "acknowledged" is never a change nobody was
+    /// told about.
+    public func acknowledge(_ id: String, deliver: (Alert) throws(SystemError) -> Void) throws {
         guard Alert.isValidID(id) else { throw Failure.usage("invalid alert id '\(id)'") }
-        return try locked { dir in
+        try locked { dir in
             guard let alert = try openAlerts(in: dir).first(where: { $0.id == id }) else {
                 throw Failure(.noInput, "no-such-alert", "no open alert '\(id)'")
             }
             try close(alert, as: "acked", in: dir)
             var done = alert
             done.json["state"] = "acked"
-            return done
+            do throws(SystemError) { try deliver(done) } catch {
+                try undo(error, what: "the alert is still open") { () throws(SystemError) in
+                    // Open again first, then drop the archive copy: a crash in between leaves a
+                    // duplicate, never a lost alert.
+                    try AtomicFile.write(JSON.object(alert.json).bytes + [0x0A], to: id + ".json", in: dir)
+                    let archive = try FileDescriptor.open("archive", relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+                    defer { archive.closeQuietly() }
+                    try Path.unlink(id + ".json", in: archive)
+                    try archive.sync()
+                }
+            }
         }
     }
 
