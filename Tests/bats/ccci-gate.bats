@@ -286,10 +286,15 @@ make_clone() {
     run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/junk"
     assert_failure 1
     echo "$output" | jq -e '.decision == "hold" and .alert == "held-unparsable"'
-    printf '1.0.0+1\nlatest\n' >"$SCRATCH/junk"
+    printf '{"versions":["1.0.0+1 ","v1.1"]}' >"$SCRATCH/junk"
     run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/junk"
     assert_failure 1
     echo "$output" | jq -e '.decision == "hold" and .alert == "held-unparsable"'
+    # the current version read beside an odd tag: the list was read; noop, the tag reported
+    printf '1.0.0+1\nlatest\n' >"$SCRATCH/junk"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/junk"
+    assert_success
+    echo "$output" | jq -e '.decision == "noop" and .held[0].reasons[0].reason == "unparsable"'
 }
 
 @test "a markers file behind a symlink is read (as NixOS /etc files are); a FIFO or directory is 65, not a hang" {

@@ -9,7 +9,7 @@
 //   it is taken, since a later release includes the earlier one's changes;
 // - the target is the newest version taken; versions older than the current are downgrades;
 // - fail closed: an unparsable current version holds everything, and so does an offer in which
-//   nothing but the current version can be parsed (no way to tell whether something is newer);
+//   no version can be parsed (no way to tell whether something is newer);
 //   notes that cannot be read (from git or the directory) block like a manual migration.
 
 public struct Verdict: Sendable {
@@ -49,7 +49,7 @@ public struct Verdict: Sendable {
     public var currentUnparsable = false
 
     /// The alert the porcelain should raise for what was held beyond the target, if anything.
-    /// No candidate but the current one could be parsed.
+    /// No candidate at all could be parsed.
     public var nothingReadable = false
 
     public var alertKind: String? {
@@ -176,9 +176,10 @@ public enum Gate {
             }
         }
         verdict.held += unparsable.map { ($0, [Verdict.Reason(reason: "unparsable")]) }
-        // Nothing readable on offer but the current version itself: whether something newer
-        // exists cannot be told, so it is a hold with an alert, never a quiet noop.
-        if !unparsable.isEmpty, parsed.allSatisfy({ RecipeVersion.compare($0, current) == 0 }) {
+        // Nothing on offer could be read: whether something newer exists cannot be told, so it
+        // is a hold with an alert, never a quiet noop. (When the current version itself is on
+        // offer and parses, the list was read; odd tags beside it are reported, not alerted.)
+        if !unparsable.isEmpty, parsed.isEmpty {
             verdict.nothingReadable = true
         }
         verdict.target = target.text

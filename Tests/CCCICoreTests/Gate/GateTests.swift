@@ -156,9 +156,12 @@ import Testing
     }
 
     @Test func onlyUnparsableCandidatesHoldWithAnAlert() {
-        let v = Gate.decide(current: "1.0.0+1", candidates: ["latest", "1.0.0+1"], notes: nil, markers: .standard, policy: .minor)
+        let v = Gate.decide(current: "1.0.0+1", candidates: ["latest", "1.0.0+1\r"], notes: nil, markers: .standard, policy: .minor)
         #expect(v.decision == .hold)
         #expect(v.alertKind == "held-unparsable")
+        // The current version read beside an odd tag: the list was read, nothing is newer.
+        let w = Gate.decide(current: "1.0.0+1", candidates: ["latest", "1.0.0+1"], notes: nil, markers: .standard, policy: .minor)
+        #expect(w.decision == .noop)
     }
 
     @Test(arguments: ["Updated images.", "migrations run automatically", "manually tested", "breaking news"])
