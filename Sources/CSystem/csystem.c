@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "csystem.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <sys/stat.h>
 
 int ccci_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int ccci_flock(int fd, int operation) { return flock(fd, operation); }
@@ -53,3 +55,12 @@ int ccci_fadv_sequential(void) { return POSIX_FADV_SEQUENTIAL; }
 int ccci_syncfs(int fd) { return syncfs(fd); }
 
 int ccci_o_noatime(void) { return O_NOATIME; }
+
+int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id) {
+    struct statx st;
+    int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] == 0 ? AT_EMPTY_PATH : 0);
+    if (statx(dirfd, name, flags, STATX_MNT_ID, &st) != 0) return -1;
+    if (!(st.stx_mask & STATX_MNT_ID)) { errno = ENOSYS; return -1; }
+    *mount_id = st.stx_mnt_id;
+    return 0;
+}

@@ -24,7 +24,6 @@ command.main { run in
     if args.flag("verify") && args.value("into") != nil { throw Failure.usage("--verify and --into exclude each other") }
     if args.flag("verify") {
         return try state.withAppLock(app, wait: wait) { _ in
-            try store.recover()
             let m = try store.verify()
             return .ok(["app": .string(app.value), "ok": true, "manifest_digest": .string(m.digest.hex), "version": JSON(m.version),
                         "volumes": .array(m.volumes.map { ["name": .string($0.name.value), "sha256": .string($0.sha256.hex), "bytes": JSON($0.bytes), "entries": JSON($0.entries)] })])

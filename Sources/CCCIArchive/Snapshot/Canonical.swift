@@ -10,9 +10,13 @@ public enum Canonical {
         func no(_ reason: String, _ detail: String? = nil) -> JSON {
             ["app": .string(app.value), "has": false, "reason": .string(reason), "detail": JSON(detail)]
         }
-        // Resolve an interrupted promotion or restore first: it may rewrite the record.
+        // Resolve an interrupted promotion first: it may rewrite the record. An interrupted
+        // restore is not this command's to finish (it needs the volumes): the answer is no.
         let store = SnapshotStore(state: state, app: app)
-        try store.recover()
+        do { try store.recover(volumes: nil) } catch {
+            if error.code == "restore-interrupted" { return no("restore-interrupted", error.message) }
+            throw error
+        }
         guard let record = try Registry(state).record(app) else { return no("no-record") }
         guard let manifest = try store.manifest() else { return no("no-snapshot") }
         guard manifest.digest.hex == record.manifestDigest else {

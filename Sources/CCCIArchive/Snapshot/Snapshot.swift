@@ -44,16 +44,60 @@ public struct SnapshotStore {
 
     // MARK: reading
 
-    /// The current snapshot's manifest, or nil when there is none.
+    /// The current snapshot's manifest, or nil when there is none. Its digest is the SHA-256 of
+    /// the file as it is on disk.
     public func manifest() throws(Failure) -> Manifest? {
-        let dir = try appDirectory()
+        let dir: FileDescriptor
+        do { dir = try state.app(app, create: false) } catch {
+            if error.exit == .noInput { return nil }
+            throw error
+        }
         defer { dir.closeQuietly() }
         let bytes: [UInt8]?
-        do { bytes = try AtomicFile.readIfExists("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
+        do { bytes = try SnapshotStore.readRegular("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
+            if error.errno == EINVAL || error.errno == ENOTDIR || error.errno == ELOOP {
+                throw Failure(.badData, "bad-manifest", "snapshot manifest of '\(app)': \(error.description)")
+            }
             throw Failure(error, doing: "reading the snapshot manifest of '\(app)'")
         }
         guard let bytes else { return nil }
         return try Manifest(parsing: bytes)
+    }
+
+    /// Reads a state file that must be a regular file, never blocking: it is opened with
+    /// O_NONBLOCK and O_NOFOLLOW and refused (EFTYPE-like: EINVAL) unless fstat says regular.
+    /// nil when it does not exist.
+    static func readRegular(_ path: String, in dir: FileDescriptor, limit: Int) throws(SystemError) -> [UInt8]? {
+        let fd: FileDescriptor
+        do throws(SystemError) { fd = try FileDescriptor.open(path, relativeTo: dir, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) } catch {
+            if error.errno == ENOENT { return nil }
+            throw error
+        }
+        defer { fd.closeQuietly() }
+        guard try fd.status().st_mode & S_IFMT == S_IFREG else { throw SystemError("open", errno: EINVAL, path: "\(path) (not a regular file)") }
+        return try fd.readAll(limit: limit)
+    }
+
+    /// Opens a volume's archive for reading: a regular file (a FIFO or anything else is refused
+    /// at once, 65, never waited on).
+    static func openArchive(_ record: VolumeRecord, in snap: FileDescriptor, app: Name) throws(Failure) -> FileDescriptor {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(record.archive, relativeTo: snap, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) } catch {
+            throw Failure(.badData, "missing-archive", "snapshot of '\(app)': \(record.archive): \(error.reason)")
+        }
+        do {
+            guard try fd.status().st_mode & S_IFMT == S_IFREG else {
+                fd.closeQuietly()
+                throw Failure(.badData, "bad-archive", "snapshot of '\(app)': \(record.archive) is not a regular file")
+            }
+            try fd.setNonBlocking(false)
+        } catch let f as Failure {
+            throw f
+        } catch {
+            fd.closeQuietly()
+            throw Failure.from(error)
+        }
+        return fd
     }
 
     /// Re-reads every archive and checks it against the manifest (hash, size, entries, tree
@@ -69,10 +113,7 @@ public struct SnapshotStore {
     /// Re-reads every archive of `manifest` below `dir` and checks it.
     static func check(_ manifest: Manifest, in dir: FileDescriptor) throws(Failure) {
         for v in manifest.volumes {
-            let fd: FileDescriptor
-            do { fd = try FileDescriptor.open(v.archive, relativeTo: dir, O_RDONLY | O_NOFOLLOW) } catch {
-                throw Failure(.badData, "missing-archive", "snapshot of '\(manifest.app)': \(v.archive): \(error.reason)")
-            }
+            let fd = try openArchive(v, in: dir, app: manifest.app)
             defer { fd.closeQuietly() }
             let s: ArchiveSummary
             do { s = try Extractor.verify(from: fd, expectedSHA256: v.sha256) } catch { throw Failure(error) }
@@ -94,7 +135,7 @@ public struct SnapshotStore {
         guard !volumes.isEmpty else { throw Failure(.noInput, "no-volumes", "app '\(app)' has no volumes to snapshot") }
         var seen = Set<Name>()
         for v in volumes where !seen.insert(v.name).inserted { throw Failure.usage("volume '\(v.name)' given twice") }
-        try recover()
+        try recover(volumes: volumes)
         let dir = try appDirectory()
         defer { dir.closeQuietly() }
         try removeLeftovers(in: dir)

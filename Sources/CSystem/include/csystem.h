@@ -42,6 +42,9 @@ int ccci_fadv_dontneed(void);
 int ccci_fadv_sequential(void);
 int ccci_syncfs(int fd);
 
+// Mounts: statx(2) with STATX_MNT_ID, no symlink following (AT_EMPTY_PATH when name is "").
+int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id);
+
 // Open flags that need _GNU_SOURCE.
 int ccci_o_noatime(void);
 
