@@ -39,5 +39,9 @@ command.main { run in
         try VolumeSource.requireUnused(volumes, docker: docker, offline: args.flag("offline"))
         return try Promotion.promote(record, volumes: volumes, identity: who, state: state)
     }
-    return .ok(promoted.json)
+    var out = promoted.record.json.object!
+    out["history_appended"] = .bool(promoted.warnings.isEmpty)
+    out["warnings"] = .array(promoted.warnings.map { ["code": .string($0.code), "message": .string($0.message)] })
+    for w in promoted.warnings { run.note(w.message) }
+    return .ok(.object(out))
 }

@@ -18,7 +18,12 @@ public enum Canonical {
             throw error
         }
         guard let record = try Registry(state).record(app) else { return no("no-record") }
-        guard let manifest = try store.manifest() else { return no("no-snapshot") }
+        let read: Manifest?
+        do { read = try store.manifest() } catch {
+            if error.exit == .badData { return no("snapshot-corrupt", error.message) }
+            throw error
+        }
+        guard let manifest = read else { return no("no-snapshot") }
         guard manifest.digest.hex == record.manifestDigest else {
             return no("snapshot-mismatch", "the record names manifest \(record.manifestDigest), the snapshot is \(manifest.digest.hex)")
         }
