@@ -9,10 +9,14 @@ public struct VolumeRecord: Sendable, Equatable {
     public var entries: Int
     public var sha256: SHA256Digest
     public var treeDigest: SHA256Digest
+    /// Nodes the archive cannot hold and left out (sockets), reported; only present when any.
+    public var skipped: [String] = []
 
     public var json: JSON {
-        ["name": .string(name.value), "archive": .string(archive), "bytes": JSON(bytes), "entries": JSON(entries),
-         "sha256": .string(sha256.hex), "tree_digest": .string(treeDigest.hex)]
+        var o = JSONObject([("name", .string(name.value)), ("archive", .string(archive)), ("bytes", JSON(bytes)), ("entries", JSON(entries)),
+                            ("sha256", .string(sha256.hex)), ("tree_digest", .string(treeDigest.hex))])
+        if !skipped.isEmpty { o["skipped"] = .array(skipped.map { .string($0) }) }
+        return .object(o)
     }
 }
 
@@ -61,7 +65,12 @@ public struct Manifest: Sendable, Equatable {
                 throw bad("volume '\(n)': missing 'sha256' or 'tree_digest'")
             }
             if volumes.contains(where: { $0.name == name }) { throw bad("volume '\(n)' listed twice") }
-            volumes.append(VolumeRecord(name: name, bytes: b, entries: Int(e), sha256: s, treeDigest: t))
+            var record = VolumeRecord(name: name, bytes: b, entries: Int(e), sha256: s, treeDigest: t)
+            if let list = v["skipped"] {
+                guard let items = list.array, items.allSatisfy({ $0.string != nil }) else { throw bad("volume '\(n)': 'skipped' is not a list of paths") }
+                record.skipped = items.compactMap(\.string)
+            }
+            volumes.append(record)
         }
         app = try Name(appText)
         version = j["version"]?.string

@@ -188,7 +188,9 @@ public struct SnapshotStore {
             let file = try FileDescriptor.open("\(v.name.value).tar", relativeTo: out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
             defer { file.closeQuietly() }
             let summary = try ArchiveWriter.write(tree: tree, to: file)
-            records.append(VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest))
+            var record = VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest)
+            record.skipped = summary.skipped
+            records.append(record)
         }
         try out.sync()
         return records
