@@ -14,7 +14,8 @@ let command = Command(
     exits: [(.ok, "promoted (with --check: would promote)"), (.no, "not promoted: the reasons are printed; nothing changed")],
     notes: """
         stdin: {"app","mode":"cold"|"quick","ref":null|"<PR head>","status":"pass"|"fail","version","commit","run"}.
-        The predicate: enrolled AND pass AND cold AND no ref. See docs/commands/ccci-promote.md.
+        The predicate: enrolled AND pass AND cold AND no ref. Once promoted, a history line that cannot be
+        appended is a warning (history_appended: false, warnings), not a failure. See docs/commands/ccci-promote.md.
         """)
 
 command.main { run in
