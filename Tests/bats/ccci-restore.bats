@@ -236,6 +236,21 @@ swapped_journal() {
     [ ! -e "$SCRATCH/vols/files/missing" ]
 }
 
+@test "a drill gives restore's verdict: a manifest that does not match is 65, and the drill leaves nothing" {
+    jq -c '.volumes[1].tree_digest = ("0" * 64)' "$CCCI_STATE/app1/snapshot/manifest.json" >"$SCRATCH/m"
+    cp "$SCRATCH/m" "$CCCI_STATE/app1/snapshot/manifest.json"
+    for args in "--verify" "--into $SCRATCH/drill" "${VOLS[*]}"; do
+        run --separate-stderr ccci-restore app1 $args
+        assert_json_error ccci-restore 65
+        [ "$(error_line | jq -r .error.code)" = manifest-mismatch ]
+    done
+    [ ! -e "$SCRATCH/drill" ]
+    mkdir "$SCRATCH/kept"
+    run --separate-stderr ccci-restore app1 --into "$SCRATCH/kept"
+    assert_json_error ccci-restore 65
+    [ -d "$SCRATCH/kept" ] && [ -z "$(ls -A "$SCRATCH/kept")" ]
+}
+
 @test "a manifest with no volumes is refused (65)" {
     jq -c '.volumes = []' "$CCCI_STATE/app1/snapshot/manifest.json" >"$SCRATCH/m" && cp "$SCRATCH/m" "$CCCI_STATE/app1/snapshot/manifest.json"
     run --separate-stderr ccci-restore app1 --verify
@@ -300,6 +315,7 @@ swapped_journal() {
             echo "$name: refused, yet the live volume changed"; bad=1
         fi
         [ -z "$(ls -A "$V/db" | grep staging || true)" ] || { echo "$name: staging left behind"; bad=1; }
+        if [ "${into%% *}" != 0 ] && [ -e "$SCRATCH/drill" ]; then echo "$name: a refused drill left '$SCRATCH/drill' behind"; bad=1; fi
     done <"$corpus/cases"
     [ "$bad" = 0 ]
 }

@@ -277,27 +277,45 @@ extension SnapshotStore {
     }
 
     /// Restores into scratch directories `DIR/<volume>` (a restore drill); live volumes untouched.
+    /// The same checks as a restore: the archive's summary against the manifest, then the tree
+    /// proven from the disk (65 otherwise). On any failure what the drill created is removed.
     public func restoreDrill(into directory: String) throws(Failure) -> Receipt {
         guard let manifest = try manifest() else { throw Failure(.noInput, "no-snapshot", "app '\(app)' has no snapshot") }
         var receipt = Receipt(app: app, manifestDigest: manifest.digest, version: manifest.version, volumes: [], untouched: [], recovered: nil)
+        var createdBase = false
+        var made: [String] = []
+        var base: FileDescriptor? = nil
+        defer { base?.closeQuietly() }
         do {
-            try Path.makeDirectories(directory)
-            let base = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
-            defer { base.closeQuietly() }
+            if try Path.statusIfExists(directory, follow: true) == nil {
+                try Path.makeDirectories(directory)
+                createdBase = true
+            }
+            let dir = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
+            base = dir
             let snap = try state.open([app.value, "snapshot"], create: false)
             defer { snap.closeQuietly() }
             for record in manifest.volumes {
-                try Path.makeDirectory(record.name.value, in: base, mode: 0o700)
-                let target = try FileDescriptor.open(record.name.value, relativeTo: base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+                try Path.makeDirectory(record.name.value, in: dir, mode: 0o700)
+                made.append(record.name.value)
+                let target = try FileDescriptor.open(record.name.value, relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
                 defer { target.closeQuietly() }
                 let archive = try SnapshotStore.openArchive(record, in: snap, app: app)
                 defer { archive.closeQuietly() }
-                _ = try Extractor.extract(from: archive, into: target, expectedSHA256: record.sha256)
-                receipt.volumes.append(try prove(record, at: "\(directory)/\(record.name.value)"))
+                let summary = try Extractor.extract(from: archive, into: target, expectedSHA256: record.sha256)
+                guard summary.bytes == record.bytes, summary.entries == record.entries, summary.treeDigest == record.treeDigest else {
+                    throw Failure(.badData, "manifest-mismatch", "snapshot of '\(app)': \(record.archive) does not match its manifest")
+                }
+                let proof = try prove(record, at: "\(directory)/\(record.name.value)")
+                guard proof.equal else {
+                    throw Failure(.badData, "not-restorable", "snapshot of '\(app)': volume '\(record.name)' does not come back equal on this filesystem")
+                }
+                receipt.volumes.append(proof)
             }
-        } catch let s as SystemError {
-            throw Failure(s, doing: "restore drill of '\(app)' into '\(directory)'")
         } catch {
+            if let dir = base { for name in made { try? LiveTree.remove(Array(name.utf8), in: dir) } }
+            if createdBase { try? Path.removeDirectory(directory) }
+            if let s = error as? SystemError { throw Failure(s, doing: "restore drill of '\(app)' into '\(directory)'") }
             throw Failure.from(error)
         }
         return receipt
