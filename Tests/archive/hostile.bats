@@ -109,6 +109,9 @@ refuse() {
 @test "a pax linkpath hard link outside" { refuse pax-linkpath-hardlink-outside; }
 @test "a NUL in a pax linkpath" { refuse nul-in-pax-linkpath; }
 @test "sparse holes out of proportion (2^33 bytes from 4 KiB), refused without hashing them" { refuse sparse-holes-2-33; }
+@test "sparse holes of 2^50 (the size cap) refused at once" { refuse sparse-holes-2-50; }
+@test "sparse 0.1 holes of 2^40 refused at once" { refuse sparse-0.1-holes-2-40; }
+@test "sparse holes that add up across members are refused" { refuse sparse-holes-add-up; }
 @test "truncated inside a header" { refuse truncated-in-header; }
 @test "truncated inside member data" { refuse truncated-in-data; }
 @test "truncated at a member boundary" { refuse truncated-at-member-boundary; }

@@ -268,9 +268,25 @@ swapped_journal() {
     assert_json_error ccci-restore 65
     run --separate-stderr timeout 10 ccci-restore app1 --into "$SCRATCH/drill"
     assert_json_error ccci-restore 65
+    # a directory, a symlink and a socket in place of the archive: the same
+    rm "$CCCI_STATE/app1/snapshot/volumes/files.tar" && mkdir "$CCCI_STATE/app1/snapshot/volumes/files.tar"
+    run --separate-stderr timeout 10 ccci-restore app1 --verify
+    assert_json_error ccci-restore 65
+    rmdir "$CCCI_STATE/app1/snapshot/volumes/files.tar" && ln -s db.tar "$CCCI_STATE/app1/snapshot/volumes/files.tar"
+    run --separate-stderr timeout 10 ccci-restore app1 --verify
+    assert_json_error ccci-restore 65
+    rm "$CCCI_STATE/app1/snapshot/volumes/files.tar"
+    python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$CCCI_STATE/app1/snapshot/volumes/files.tar"
+    run --separate-stderr timeout 10 ccci-restore app1 --verify
+    assert_json_error ccci-restore 65
     rm "$CCCI_STATE/app1/snapshot/manifest.json" && mkfifo "$CCCI_STATE/app1/snapshot/manifest.json"
     run --separate-stderr timeout 10 ccci-restore app1 --verify
     assert_json_error ccci-restore 65
+    rm "$CCCI_STATE/app1/snapshot/manifest.json"
+    python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$CCCI_STATE/app1/snapshot/manifest.json"
+    run --separate-stderr timeout 10 ccci-restore app1 --verify
+    assert_json_error ccci-restore 65
+    [ "$(cat "$V/db/_data/a")" = hello ]
 }
 
 @test "the manifest digest is the SHA-256 of the manifest file: a rewritten manifest has a new digest" {

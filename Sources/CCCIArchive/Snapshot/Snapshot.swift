@@ -55,7 +55,7 @@ public struct SnapshotStore {
         defer { dir.closeQuietly() }
         let bytes: [UInt8]?
         do { bytes = try SnapshotStore.readRegular("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
-            if error.errno == EINVAL || error.errno == ENOTDIR || error.errno == ELOOP {
+            if error.errno == EINVAL || error.errno == ENOTDIR || error.errno == ELOOP || error.errno == ENXIO {
                 throw Failure(.badData, "bad-manifest", "snapshot manifest of '\(app)': \(error.description)")
             }
             throw Failure(error, doing: "reading the snapshot manifest of '\(app)'")
