@@ -6,7 +6,10 @@
 //
 // - ustar members, with the prefix field joined to the name;
 // - pax 'x' (per member) and 'g' (global) headers: path, linkpath, size, uid, gid, mtime,
-//   SCHILY.xattr.*, SCHILY.devmajor/devminor, GNU.sparse.* (formats 0.0, 0.1 and 1.0);
+//   SCHILY.xattr.*, SCHILY.devmajor/devminor, GNU.sparse.* (formats 0.0, 0.1 and 1.0); path,
+//   linkpath, size and GNU.sparse.* describe one member and are refused in a global header, and
+//   a link name on a member that is not a link is refused; the holes of sparse members are
+//   bounded by the archive's size (`holesAllowed`), since hashing a hole costs as much as data;
 //   other keywords (atime, ctime, uname, gname, LIBARCHIVE.*, SCHILY.acl.*...) are ignored;
 // - GNU 'L'/'K' long names and links, base-256 numbers, and the old GNU sparse type 'S';
 // - types 0 (and NUL, 7), 1, 2, 3, 4, 5, 6. Anything else (GNU 'D', 'M', 'V', vendor types) is

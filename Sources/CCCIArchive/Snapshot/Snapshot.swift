@@ -10,19 +10,25 @@
 //
 // Restoring (`restore`), all-or-nothing across the app's volumes, with `<app>/journal.json`:
 //
-//   1. verify the manifest; extract every volume's archive into a staging directory beside its
-//      live one (same filesystem: `<volume>/.ccci-staging-<token>` next to `<volume>/_data`),
-//      hashing as it reads; any mismatch or hostile entry: remove every staging directory, stop,
-//      nothing live touched. The journal (phase "staging") names every staging directory.
-//   2. journal phase "swapping", with each staging directory's inode number; then for each
-//      volume exchange staging and live (RENAME_EXCHANGE: one atomic step per volume).
-//   3. remove the old trees (now at the staging names), then the journal.
+//   1. verify the manifest and every live volume (it exists, it neither is nor holds a mount
+//      point: LiveTree.swift); extract every volume's archive into its own staging directory
+//      beside its live one (same filesystem: `<volume>/.ccci-staging-<token>-<name>` next to
+//      `<volume>/_data`), hashing as it reads, then prove the staged tree's digest from the disk;
+//      any mismatch or hostile entry: remove every staging directory, stop, nothing live
+//      touched. The journal (phase "staging") names every staging directory.
+//   2. journal phase "swapping", with each volume's device and the inode numbers of its live and
+//      staging directories; then for each volume exchange staging and live (RENAME_EXCHANGE: one
+//      atomic step per volume).
+//   3. remove the old trees (now at the staging names; never across a mount), then the journal.
 //
-// Recovery (`recover`, run first by every snapshot operation on the app): a journal in phase
+// Recovery (`recover`, run first by restore, snap and promote with the volumes they resolved)
+// acts only on what it can prove is its own (Restore.swift, `requireOwned`): a journal in phase
 // "staging" is reversed (staging directories removed: every volume is still wholly old); one in
 // phase "swapping" is rolled forward: a volume whose live directory already has the recorded
-// staging inode is done, any other is exchanged now. Either way every volume ends wholly old or
-// wholly restored, and the journal goes only when that is true.
+// staging inode is done, one whose directories still hold the recorded old and staging inodes
+// is exchanged now, anything else is left alone (70). Either way every volume ends wholly old
+// or wholly restored, and the journal goes only when that is true. Commands without the volumes
+// (`--verify`, `ccci-canon has`) never resolve a restore journal.
 import CCCICore
 import Glibc
 
