@@ -204,6 +204,35 @@ swapped_journal() {
     [ ! -e "$CCCI_STATE/app1/journal.json" ]
 }
 
+@test "a file bind-mounted inside a live volume is refused too (74 mount-point), its content intact" {
+    echo precious >"$SCRATCH/host-file"
+    mount --bind "$SCRATCH/host-file" "$V/db/_data/sub/b" || skip "cannot bind mount here"
+    run --separate-stderr ccci-restore app1 "${VOLS[@]}"
+    umount "$V/db/_data/sub/b"
+    assert_json_error ccci-restore 74
+    [ "$(error_line | jq -r .error.code)" = mount-point ]
+    [ "$(cat "$SCRATCH/host-file")" = precious ]
+    [ -z "$(ls -A "$V/db" "$V/files" | grep staging || true)" ]
+}
+
+@test "removal never crosses a mount: a mount that appears in the old tree stops recovery (74), its data intact, the journal kept" {
+    swapped_journal
+    mkdir -p "$SCRATCH/host" "$V/db/.ccci-staging-000000000002-db/mnt" && echo precious >"$SCRATCH/host/keep"
+    mount --bind "$SCRATCH/host" "$V/db/.ccci-staging-000000000002-db/mnt" || skip "cannot bind mount here"
+    run --separate-stderr ccci-restore app1 "${VOLS[@]}"
+    umount "$V/db/.ccci-staging-000000000002-db/mnt"
+    assert_json_error ccci-restore 74
+    [ "$(error_line | jq -r .error.code)" = mount-point ]
+    [ "$(cat "$SCRATCH/host/keep")" = precious ]
+    [ -e "$CCCI_STATE/app1/journal.json" ]
+    [ "$(cat "$V/db/_data/a")" = hello ]
+    # unmounted, the next run finishes the job
+    run --separate-stderr ccci-restore app1 "${VOLS[@]}"
+    assert_success
+    [ "$(cat "$V/files/_data/c")" = two ]
+    [ -z "$(ls -A "$V/db" "$V/files" | grep staging || true)" ]
+}
+
 @test "two volumes in one parent directory restore (a staging name per volume)" {
     mkdir -p "$SCRATCH/flat/one" "$SCRATCH/flat/two"
     echo 1 >"$SCRATCH/flat/one/f" && echo 2 >"$SCRATCH/flat/two/f"
