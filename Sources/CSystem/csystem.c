@@ -59,8 +59,11 @@ int ccci_o_noatime(void) { return O_NOATIME; }
 int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id) {
     struct statx st;
     int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] == 0 ? AT_EMPTY_PATH : 0);
-    if (statx(dirfd, name, flags, STATX_MNT_ID, &st) != 0) return -1;
-    if (!(st.stx_mask & STATX_MNT_ID)) { errno = ENOSYS; return -1; }
-    *mount_id = st.stx_mnt_id;
+    if (statx(dirfd, name, flags, STATX_MNT_ID, &st) != 0) {
+        if (errno != ENOSYS) return -1;
+        *mount_id = 0;  /* no statx (before Linux 4.11): callers fall back on st_dev alone */
+        return 0;
+    }
+    *mount_id = (st.stx_mask & STATX_MNT_ID) ? st.stx_mnt_id : 0;  /* 0 before Linux 5.8 */
     return 0;
 }
