@@ -96,6 +96,7 @@ int ccci_signals_take(void) {
     int sig = ccci_caught_signal;
     ccci_caught_signal = 0;
     return sig;
+}
 
 int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id) {
     struct statx st;
