@@ -95,7 +95,7 @@ setup_advance() {
     canonical
     case $story in *:unhealthy) touch "$M/ch.unhealthy.1.1.0+1" "$M/ch.migrates.1.1.0+1" ;; esac
 }
-run_advance() { ccci-advance ch --version 1.1.0+1 --health-timeout 1 --deploy-timeout 1; }
+run_advance() { ccci-advance ch --to 1.1.0+1 --health-timeout 1 --deploy-timeout 1; }
 setup_sweep() {
     setup_advance
     infra_versions
