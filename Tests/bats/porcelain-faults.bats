@@ -77,6 +77,14 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
     grep -F $'\tccci-health\t--timeout 300 --json-path realm=master x http://' "$FAULT_DIR/calls"
 }
 
+@test "sweep: plain infra lines with options still work" {
+    start sweep
+    printf '%s\n' 'kc --health-timeout 1 --deploy-timeout 1  # keycloak' >"$case_dir/infra"
+    run -0 --separate-stderr run_sweep
+    last_record | jq -e '.infra[0].app == "kc" and .infra[0].exit == 0'
+    grep -q $'\tccci-reconcile\tkc --health-timeout 1 --deploy-timeout 1$' "$FAULT_DIR/calls"
+}
+
 @test "reconcile: a snapshot that fails after the undeploy brings the old version straight back, alerted" {
     start reconcile
     FAULT_SPEC='ccci-snap#1:exit=74' run -1 --separate-stderr run_reconcile
