@@ -20,6 +20,7 @@ load helpers
     assert_output --partial 'has: {"has":false,"reason":"legacy-state"}'
     assert_output --partial '"action":"migrated"'
     assert_output --partial 'has: {"has":true,"version":"1.11.0+1.29.0"}'
+    assert_output --partial 'result: upgraded:10.8.0+26.7.0->10.9.0+26.8.0'
     [ ! -e /tmp/ccci-demo-bats/dockerd.pid ]
     ! pgrep -f "data-root /tmp/ccci-demo-bats" >/dev/null
 }
