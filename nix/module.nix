@@ -3,7 +3,8 @@
 #   ci-warm-reconcile-<app>.service   one oneshot per live-warm infra app, run at activation and
 #                                     by the nightly sweep (gate, snapshot, deploy, health,
 #                                     rollback)
-#   ci-warm-sweep.service + .timer    the nightly full-cold sweep
+#   ci-warm-sweep.service + .timer    the nightly full-cold sweep (ccci-doctor first, warn-only
+#                                     by default: sweep.doctor)
 #   ci-warm-alert-relay.path/.service relays new alerts (PathChanged= on the alerts directory)
 #   tmpfiles                          the state directory, 0700
 { config, lib, pkgs, ... }:
@@ -70,6 +71,7 @@ in
       timeoutSec = mkOption { type = types.str; default = "6h"; description = "The sweep's time ceiling (TimeoutStartSec=)."; };
       testCommand = mkOption { type = types.str; example = "/run/current-system/sw/bin/cc-ci-run --cold"; description = "The operator's cold run, given CCCI_RECIPE, CCCI_VERSION, CCCI_RUN, CCCI_MODE."; };
       slots = mkOption { type = types.ints.positive; default = 1; description = "Run slots (a busy one means a run is in flight)."; };
+      doctor = mkOption { type = types.enum [ "warn" "enforce" "off" ]; default = "warn"; description = "Run ccci-doctor before each sweep: warn (log its findings, sweep anyway), enforce (a failed check stops the sweep) or off."; };
     };
     alertRelay = {
       command = mkOption { type = types.nullOr types.str; default = null; example = "curl -fsS -X POST -H 'Content-Type: application/json' -d @- https://chat.example/hook"; description = "Run once per new alert with its JSON on stdin; null: alerts only accumulate."; };
@@ -100,10 +102,14 @@ in
         description = "ci-warm: the nightly full-cold sweep";
         after = [ "docker.service" "network-online.target" ];
         requires = [ "docker.service" ];
-        environment = environment // { CCCI_INFRA_FILE = "${infraFile}"; };
+        environment = environment // { CCCI_INFRA_FILE = "${infraFile}"; }
+          // lib.optionalAttrs (cfg.alertRelay.command != null) { CCCI_ALERT_RELAY = cfg.alertRelay.command; };
         serviceConfig = hardening // {
           Type = "oneshot";
           ExecStart = "${cfg.package}/bin/ccci-sweep --test ${lib.escapeShellArg cfg.sweep.testCommand} --slots ${toString cfg.sweep.slots}";
+          # ccci-doctor is read-only; "-" makes its failure a warning in the journal, not a stop
+          ExecStartPre = lib.optional (cfg.sweep.doctor != "off")
+            "${optionalString (cfg.sweep.doctor == "warn") "-"}${cfg.package}/bin/ccci-doctor --json";
           TimeoutStartSec = cfg.sweep.timeoutSec;
         };
       };

@@ -22,7 +22,7 @@ stdenv.mkDerivation {
       install -m 0755 .build/release/$c $out/bin/$c
     done
     install -m 0644 bin/ccci-lib.sh $out/bin/ccci-lib.sh
-    for p in ccci-reconcile ccci-quick ccci-sweep; do
+    for p in ccci-reconcile ccci-quick ccci-sweep ccci-run ccci-sso ccci-doctor; do
       install -m 0755 bin/$p $out/bin/$p
       wrapProgram $out/bin/$p --prefix PATH : ${lib.makeBinPath [ jq curl git docker-client coreutils util-linux ]}:$out/bin
     done
