@@ -175,6 +175,16 @@ slot_free() { ccci-lock --no-wait --slots 1 --pool runs -- true; }
     [ "$(ccci-canon show custom-html | jq -r .version)" = 1.1.0+1.28.0 ]
 }
 
+@test "a red quick run: recorded fail (exit 1), the known-good restored, gates_merge false" {
+    seed
+    touch "$SCRATCH/remake"
+    head=$(th_release custom-html --untagged --env APP_MODE=healthy)
+    run --separate-stderr ccci-run custom-html --mode quick --ref "$head" --run q-red --cold false --test 'exit 1'
+    assert_failure 1
+    echo "$output" | jq -e '.mode == "quick" and .gates_merge == false and .status == "fail" and .exit == 1
+        and .known_good == {"version": "1.1.0+1.28.0", "action": "restored"} and .quick.receipt.ok == true'
+}
+
 @test "a redelivered comment is not a second run" {
     run --separate-stderr env REF=main COLD=true QUICK=true "$RUNNER" <"$(payload '!testme --quick' 9003)"
     assert_success
@@ -203,6 +213,24 @@ slot_free() { ccci-lock --no-wait --slots 1 --pool runs -- true; }
     grep -qx "CCCI_SSO=co-deploy" "$PROBE/env-cold"
     jq -e '.status == "fail"' "$SCRATCH/res/kc-down.json"
     slot_free
+}
+
+@test "a green cold run of the latest release (no ref) advances the canonical: known_good promoted" {
+    export CCCI_BASE_DOMAIN
+    CCCI_BASE_DOMAIN=$(th_domain pr)
+    th_track "warm-custom-html.$CCCI_BASE_DOMAIN"
+    run --separate-stderr ccci-run custom-html --mode cold --run latest-1 --cold '"$SCRATCH/observe"' --health-timeout 60
+    assert_success
+    echo "$output" | jq -e '.ref == null and .version == "1.1.0+1.28.0" and .mode == "cold" and .status == "pass"
+        and .promotion == {"promoted": true} and .known_good == {"version": "1.1.0+1.28.0", "action": "promoted"}'
+    grep -qx "CCCI_VERSION=1.1.0+1.28.0" "$PROBE/env-cold"
+    ccci-canon has custom-html | jq -e '.has == true and .record.run == "latest-1"'
+    [ "$(ccci-app status custom-html | jq -r .deployed)" = false ]
+    # a PR's green cold run never promotes
+    run --separate-stderr ccci-run custom-html --mode cold --ref main --run pr-1 --cold true
+    assert_success
+    echo "$output" | jq -e '.promotion == null and .known_good.action == "none"'
+    [ "$(ccci-canon show custom-html | jq -r .run)" = latest-1 ]
 }
 
 @test "an operator command failing with 64+ is an error: the record is written, stdout stays empty" {
