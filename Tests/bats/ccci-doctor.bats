@@ -121,6 +121,22 @@ is() {
     is abra-help:app-new ok
 }
 
+@test "an abra that needs a terminal: the help checks fail with the fix; CCCI_ABRA_TERMINAL=1 passes" {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    CCCI_ABRA_NEEDS_TTY=1 doctor --check abra-help:app-deploy
+    assert_failure 1
+    is abra-help:app-deploy fail
+    check abra-help:app-deploy | jq -e '.fix | test("CCCI_ABRA_TERMINAL=1")'
+    CCCI_ABRA_NEEDS_TTY=1 CCCI_ABRA_TERMINAL=1 doctor --check abra-help
+    assert_success
+    is abra-help:app-deploy ok
+}
+
+@test "--check with a name no check has is a usage error" {
+    run --separate-stderr ccci-doctor --check no-such-check
+    assert_json_error ccci-doctor 64
+}
+
 @test "an env file without TYPE= or RECIPE=: env-files fails" {
     printf 'DOMAIN=broken.test.local\nTIMEOUT=20\n' >"$ABRA_DIR/servers/${CCCI_TESTHOST_SERVER:-default}/broken.test.local.env"
     doctor --check env-files
