@@ -11,6 +11,7 @@ log() {
 
 # die EXIT CODE MESSAGE: the contract's final JSON error line on stderr, then exit.
 die() {
+    story_finished=1
     log "$3"
     jq -cn --arg p "$prog" --arg c "$2" --argjson e "$1" --arg m "$3" \
         '{error: {prog: $p, code: $c, exit: $e, message: $m}}' >&2
@@ -36,4 +37,72 @@ valid_name() {
 # field JSON FILTER: one value out of a JSON text (empty for null).
 field() {
     printf '%s' "$1" | jq -r "$2 // empty"
+}
+
+# q WORD: WORD quoted for sh (single quotes), so argv can be stored in a string and replayed
+# with `eval "set -- $list"` without word splitting or globbing.
+q() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# quote_all WORD...: every word quoted, space-separated.
+quote_all() {
+    for w in "$@"; do printf '%s ' "$(q "$w")"; done
+}
+
+# --- The story: a porcelain run that always ends with a result, an exit status that tells the
+# truth, and an alert when it did not end by `finish`.
+#
+# set -e is a safety net here, not the plan: it does nothing inside `if`, `while`, `!`, `&&`/`||`
+# lists or `{ ...; } || ...`, so every step checks its own status. When the script ends any other
+# way than through the script's `finish` (a plumbing crash caught by set -e, a jq error, a
+# signal), the EXIT trap calls the script's `aborted CODE` hook (which raises its alert and
+# prints its result) and exits with:
+#   - 128+N for a signal N (SIGINT, SIGTERM, SIGHUP are trapped: the step in flight is allowed to
+#     end, as the plumbing itself forwards the signal to what it runs and waits for it);
+#   - the plumbing's own code when it is one of the shared table's failures (64-78);
+#   - 70 otherwise: a 1, 2 or 3 from jq or sh must never read as one of the porcelain's verdicts.
+story_step=start
+story_signal=''
+story_finished=0
+
+story_begin() {
+    trap 'story_exit' EXIT
+    trap 'story_caught 2' INT
+    trap 'story_caught 15' TERM
+    trap 'story_caught 1' HUP
+}
+
+story_caught() {
+    story_signal=$1
+    log "caught signal $1 during step '$story_step': stopping"
+    exit $((128 + $1))
+}
+
+# at STEP: name the step in flight (for the abort alert and result).
+at() {
+    story_step=$1
+}
+
+story_exit() {
+    rc=$?
+    [ "$story_finished" = 0 ] || return 0
+    trap '' INT TERM HUP
+    if [ -n "$story_signal" ]; then
+        code=$((128 + story_signal))
+    elif [ "$rc" -ge 64 ] && [ "$rc" -le 78 ]; then
+        code=$rc
+    else
+        code=70
+    fi
+    story_finished=1
+    log "stopped during step '$story_step' (status $rc): exit $code"
+    aborted "$code" || true
+    exit "$code"
+}
+
+# story_end EXIT: the script's own, planned end (after it printed its result).
+story_end() {
+    story_finished=1
+    exit "$1"
 }

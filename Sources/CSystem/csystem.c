@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "csystem.h"
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -53,3 +55,43 @@ int ccci_fadv_sequential(void) { return POSIX_FADV_SEQUENTIAL; }
 int ccci_syncfs(int fd) { return syncfs(fd); }
 
 int ccci_o_noatime(void) { return O_NOATIME; }
+
+
+static volatile sig_atomic_t ccci_caught_signal;
+static struct sigaction ccci_saved_int, ccci_saved_term, ccci_saved_hup;
+static int ccci_catching;
+
+static void ccci_record_signal(int sig) {
+    if (ccci_caught_signal == 0) ccci_caught_signal = sig;
+}
+
+void ccci_signals_catch(void) {
+    if (ccci_catching) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ccci_record_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: poll(2) and friends return EINTR, the loop notices at once
+    sigaction(SIGINT, &sa, &ccci_saved_int);
+    sigaction(SIGTERM, &sa, &ccci_saved_term);
+    sigaction(SIGHUP, &sa, &ccci_saved_hup);
+    // A signal we were told to ignore (nohup) stays ignored.
+    if (ccci_saved_int.sa_handler == SIG_IGN) sigaction(SIGINT, &ccci_saved_int, NULL);
+    if (ccci_saved_term.sa_handler == SIG_IGN) sigaction(SIGTERM, &ccci_saved_term, NULL);
+    if (ccci_saved_hup.sa_handler == SIG_IGN) sigaction(SIGHUP, &ccci_saved_hup, NULL);
+    ccci_catching = 1;
+}
+
+void ccci_signals_restore(void) {
+    if (!ccci_catching) return;
+    sigaction(SIGINT, &ccci_saved_int, NULL);
+    sigaction(SIGTERM, &ccci_saved_term, NULL);
+    sigaction(SIGHUP, &ccci_saved_hup, NULL);
+    ccci_catching = 0;
+}
+
+int ccci_signals_take(void) {
+    int sig = ccci_caught_signal;
+    ccci_caught_signal = 0;
+    return sig;
+}

@@ -16,6 +16,8 @@ let command = Command(
         Subcommand("domain", summary: "the app's warm (or cold, with --cold) domain and stack name", options: identity + [.value("cold", "HEX", "the cold per-run domain <recipe[:4]>-<hex>.<base>")], operands: [.required("APP", "app name")]),
         Subcommand("status", summary: "deployed or not, version, services with replicas and update state, converged", options: identity, operands: [.required("APP", "app name")]),
         Subcommand("versions", summary: "the recipe's release versions (annotated tags), sorted by version", options: identity + [.flag("lines", "one version per line instead of JSON (for ccci-gate)")], operands: [.required("APP", "app name")]),
+        Subcommand("ref", summary: "the commit a PR head names in the recipe clone (66 when the clone lacks it: fetch first)",
+            options: identity + [.value("ref", "REF", "the branch, tag or commit")], operands: [.required("APP", "app name")]),
         Subcommand("volumes", summary: "the stack's volumes with their mountpoints (input for ccci-snap and ccci-restore)", options: identity, operands: [.required("APP", "app name")]),
         Subcommand("deploy", summary: "deploy VERSION (pinned), or the PR head with --ref, then wait for convergence",
             options: identity + locking + [
@@ -63,6 +65,12 @@ command.main { run in
         o["unparsable"] = .array(v.unparsable.map { .string($0) })
         o["lightweight"] = .array(v.lightweight.map { .string($0) })
         return .ok(.object(o))
+    case "ref":
+        guard let ref = args.value("ref") else { throw Failure.usage("missing --ref REF") }
+        var o = who.json.object!
+        o["ref"] = .string(ref)
+        o["commit"] = .string(try platform.resolve(ref: ref))
+        return .ok(.object(o))
     case "volumes":
         var o = who.json.object!
         o["volumes"] = .array(try platform.docker.volumes(stack: who.stack).map(\.json))
@@ -74,8 +82,8 @@ command.main { run in
         if ref == nil && version == nil && !args.flag("chaos") { throw Failure.usage("missing operand VERSION (or --chaos, or --ref REF)") }
         let timeout = try args.seconds("timeout") ?? 300
         return try locked {
-            if let ref { try platform.checkout(ref: ref) }
-            let report = try platform.deploy(version: version, chaos: args.flag("chaos") || ref != nil, timeout: timeout)
+            let deploy = { () throws(Failure) in try platform.deploy(version: version, chaos: args.flag("chaos") || ref != nil, timeout: timeout) }
+            let report = try ref.map { r throws(Failure) in try platform.withCheckout(ref: r, deploy) } ?? deploy()
             var o = platform.statusJSON(report.status).object!
             o["requested"] = JSON(version ?? ref.map { "ref:\($0)" } ?? "chaos")
             o["waited"] = JSON((report.waited * 1000).rounded() / 1000)

@@ -29,7 +29,8 @@ public struct AlertBox {
     let state: StateRoot
     public init(_ state: StateRoot) { self.state = state }
 
-    public static let kinds = ["rollback", "held-major", "held-manual-migration", "held-policy", "held-unparsable", "restore-failed", "health-failed", "sweep-failed"]
+    public static let kinds = ["rollback", "held-major", "held-manual-migration", "held-policy", "held-unparsable", "restore-failed", "health-failed", "sweep-failed",
+        "snapshot-failed", "advance-failed", "not-deployed", "porcelain-failed", "interrupted", "unit-failed", "fetch-failed"]
 
     /// Runs `body` with the alerts directory open and locked.
     func locked<T>(_ body: (FileDescriptor) throws -> T) throws -> T {

@@ -131,9 +131,21 @@ extension Command {
 
     private func finish(_ code: ExitCode, output: String) -> Never {
         do throws(SystemError) { try FileDescriptor.standardOutput.writeAll(output) } catch {
+            // A reader that went away (`| head`) is a quiet end, as SIGPIPE is for any filter.
+            if error.errno == EPIPE { exit(128 + SIGPIPE) }
             fail(Failure(error, doing: "writing the result"))
         }
         exit(code.rawValue)
+    }
+
+    /// A termination signal arrived while a child ran; the child has been stopped (Subprocess).
+    /// Writes the error line (exit 128+N) and ends this process by the same signal.
+    public static func interrupted(by sig: CInt, stopping child: String) -> Never {
+        let prog = String(CommandLine.arguments.first?.split(separator: "/").last ?? "ccci")
+        let message = "interrupted by signal \(sig): '\(child)' was stopped first"
+        let line: JSON = ["error": ["prog": .string(prog), "code": "interrupted", "exit": JSON(Int(128 + sig)), "message": .string(message)]]
+        try? FileDescriptor.standardError.writeAll("\(prog): \(message)\n" + line.text + "\n")
+        Kernel.die(of: sig)
     }
 
     /// Writes the final error line to stderr and exits with its code.

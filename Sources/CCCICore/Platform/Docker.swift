@@ -85,6 +85,9 @@ public struct Docker: Sendable {
         public var updateState: String?
         public var labels: JSONObject
         public var image: String?
+        /// The service object's version (`Version.Index`): it moves with every spec change,
+        /// including swarm's own rollback.
+        public var index: Int64? = nil
 
         /// N/N running and no update in flight. `paused` counts as settled (it can stick);
         /// a rolled-back update is settled but failed (see `updateFailed`).
@@ -118,7 +121,8 @@ public struct Docker: Sendable {
             result.append(Service(
                 name: name, desired: desired, running: running, updateState: s["UpdateStatus"]?["State"]?.string,
                 labels: s["Spec"]?["Labels"]?.object ?? JSONObject(),
-                image: s["Spec"]?["TaskTemplate"]?["ContainerSpec"]?["Image"]?.string))
+                image: s["Spec"]?["TaskTemplate"]?["ContainerSpec"]?["Image"]?.string,
+                index: s["Version"]?["Index"]?.int))
         }
         return result.sorted { $0.name < $1.name }
     }

@@ -6,8 +6,9 @@
 // - abra's converge wait gives up while a container is still in its healthcheck start period,
 //   and "N/N replicas" is not convergence either (a rolling update may not have started). After
 //   a deploy, `deploy` waits itself: every service N/N running AND its UpdateStatus settled.
-//   A `FATA deploy timed out` from abra (which leaves the stack deployed) is not the end: our wait
-//   decides; if it times out too, the FATA text is in the error.
+//   Once anything reached the swarm, abra's `FATA deploy timed out` or `deploy failed` (which
+//   leave the stack deployed) is not the end: our wait decides; if it fails too, the FATA text is
+//   in the error.
 import Glibc
 
 public struct Platform: Sendable {
@@ -24,6 +25,8 @@ public struct Platform: Sendable {
     }
 
     public struct Status: Sendable {
+        /// Whether the app exists at all (abra has its env file).
+        public var exists: Bool = true
         public var deployed: Bool
         public var envVersion: String?
         public var labelVersion: String?
@@ -40,7 +43,9 @@ public struct Platform: Sendable {
         let labelKey = "coop-cloud.\(identity.stack).version"
         let label = services.lazy.compactMap { $0.labels[labelKey]?.string }.first
         let chaos = services.contains { $0.labels["coop-cloud.\(identity.stack).chaos"]?.string == "true" }
-        return Status(deployed: !services.isEmpty, envVersion: env?.recipeAndVersion?.version, labelVersion: label, chaos: chaos, services: services)
+        var s = Status(deployed: !services.isEmpty, envVersion: env?.recipeAndVersion?.version, labelVersion: label, chaos: chaos, services: services)
+        s.exists = env != nil
+        return s
     }
 
     /// Release versions: the recipe clone's annotated tags, sorted by version (unparsable last);
@@ -72,24 +77,37 @@ public struct Platform: Sendable {
     }
 
     /// `abra app deploy DOMAIN [VERSION] -n -o -f [-C]`, then our own convergence wait.
+    ///
+    /// abra's verdict is final only for what it decides before anything reaches the swarm (lint, a
+    /// missing recipe or version): then no service of the stack changed. Once a service was created
+    /// or its spec moved, abra's "deploy failed" or "timed out" is only its opinion (real abra says
+    /// "deploy failed" for slow starts that converge later): the swarm's state decides. A service
+    /// this deploy touched that swarm rolled back (`rollback_completed`, `failure_action:
+    /// rollback`) or paused is a failed deploy, even though it runs N/N.
     public func deploy(version: String?, chaos: Bool, timeout: Double) throws(Failure) -> DeployReport {
         var arguments = ["app", "deploy", identity.domain]
         if let version { arguments.append(version) }
         arguments += ["-n", "-o", "-f"]
         if chaos { arguments.append("-C") }
-        let outcome = try abra.run(arguments, timeout: timeout + 60)
-        let timedOutInAbra = outcome.fatal?.contains("timed out") == true || outcome.fatal?.contains("timeout") == true
-        if !outcome.succeeded && !timedOutInAbra {
-            try abra.require(outcome, "deploying '\(identity.domain)'")
+        var before: [String: Int64?] = [:]
+        for service in try docker.services(stack: identity.stack) { before[service.name] = service.index }
+        func touched(_ service: Docker.Service) -> Bool {
+            guard let old = before[service.name] else { return true }
+            return old == nil || old != service.index
         }
+        let outcome = try abra.run(arguments, timeout: timeout + 60)
         let start = Kernel.monotonicNanoseconds()
         let deadline = start + UInt64(timeout * 1e9)
         var last = try status()
+        if !outcome.succeeded && !last.services.contains(where: touched) {
+            try abra.require(outcome, "deploying '\(identity.domain)'")
+        }
         while true {
-            if last.converged { break }
-            if let failed = last.services.first(where: \.updateFailed) {
-                throw Failure(.unavailable, "deploy-failed", "deploying '\(identity.domain)': service '\(failed.name)' update \(failed.updateState ?? "failed")", details: statusJSON(last))
+            if let failed = last.services.first(where: { $0.updateFailed && touched($0) }) {
+                let abraSaid = outcome.fatal.map { " (abra: \($0))" } ?? ""
+                throw Failure(.unavailable, "deploy-failed", "deploying '\(identity.domain)': service '\(failed.name)' update \(failed.updateState ?? "failed")\(abraSaid)", details: statusJSON(last))
             }
+            if last.converged { break }
             if Kernel.monotonicNanoseconds() >= deadline {
                 let abraSaid = outcome.fatal.map { " (abra: \($0))" } ?? ""
                 throw Failure(.unavailable, "deploy-timeout", "deploying '\(identity.domain)': not converged after \(Int(timeout)) s\(abraSaid)", details: statusJSON(last))
@@ -146,6 +164,7 @@ public struct Platform: Sendable {
 
     public func statusJSON(_ s: Status) -> JSON {
         var o = identity.json.object!
+        o["exists"] = .bool(s.exists)
         o["deployed"] = .bool(s.deployed)
         o["version"] = JSON(s.version)
         o["env_version"] = JSON(s.envVersion)
@@ -158,18 +177,42 @@ public struct Platform: Sendable {
 }
 
 extension Platform {
-    /// Checks out REF (a PR head) in the recipe clone, for a chaos deploy of it.
-    public func checkout(ref: String) throws(Failure) {
-        guard !ref.isEmpty, !ref.hasPrefix("-"), !ref.contains(where: { $0 == " " || $0 == "\n" || $0 == "\0" }) else {
-            throw Failure.usage("invalid ref '\(ref)'")
-        }
-        var p = Subprocess(["git", "-C", abra.recipePath(identity.recipe), "checkout", "--quiet", "--detach", ref, "--"])
+    /// Runs git in the recipe clone; a failure is `code` (66 by default) with git's own words.
+    func git(_ arguments: [String], failing code: String = "git-failed", exit: ExitCode = .noInput) throws(Failure) -> String {
+        var p = Subprocess(["git", "-C", abra.recipePath(identity.recipe)] + arguments)
         p.timeout = 120
         let r: Subprocess.Result
         do { r = try p.run() } catch { throw Failure(.unavailable, "git-unavailable", "cannot run git: \(error)") }
         guard r.succeeded else {
-            throw Failure(.noInput, "no-such-ref", "checking out '\(ref)' in recipe '\(identity.recipe)': \(r.stderrText.trimmingCharacters())")
+            throw Failure(exit, code, "git \(arguments.first ?? "") in recipe '\(identity.recipe)': \(r.stderrText.trimmingCharacters())")
         }
+        return r.stdoutText.trimmingCharacters()
+    }
+
+    /// The commit REF (a PR head: branch, tag or commit) names in the recipe clone; 66
+    /// `no-such-ref` when the clone does not have it (fetch first), 64 for a malformed ref.
+    public func resolve(ref: String) throws(Failure) -> String {
+        guard !ref.isEmpty, !ref.hasPrefix("-"), !ref.contains(where: { $0 == " " || $0 == "\n" || $0 == "\0" || $0 == "\r" }) else {
+            throw Failure.usage("invalid ref '\(ref)'")
+        }
+        return try git(["rev-parse", "--verify", "--quiet", "--end-of-options", "\(ref)^{commit}"], failing: "no-such-ref")
+    }
+
+    /// Checks out REF (a PR head) in the recipe clone for a chaos deploy of it, runs `body`, and
+    /// always puts the clone back where it was (its branch, or its detached commit): the clone is
+    /// shared by everything on the host, so later notes lookups and runs never see the PR's tree.
+    public func withCheckout<T>(ref: String, _ body: () throws(Failure) -> T) throws(Failure) -> T {
+        let commit = try resolve(ref: ref)
+        let branch = try? git(["symbolic-ref", "--quiet", "--short", "HEAD"])
+        let head = try git(["rev-parse", "--verify", "HEAD"])
+        _ = try git(["checkout", "--quiet", "--detach", commit, "--"], failing: "checkout-failed", exit: .unavailable)
+        let result: Result<T, Failure>
+        do throws(Failure) { result = .success(try body()) } catch { result = .failure(error) }
+        let back = branch.map { ["checkout", "--quiet", $0, "--"] } ?? ["checkout", "--quiet", "--detach", head, "--"]
+        do throws(Failure) { _ = try git(back, failing: "checkout-failed", exit: .unavailable) } catch {
+            throw Failure(.unavailable, "checkout-failed", "putting recipe '\(identity.recipe)' back at '\(branch ?? head)' after deploying '\(ref)': \(error.message)")
+        }
+        return try result.get()
     }
 
     /// `abra app new`, then KEY=VALUE settings applied to the env file atomically.

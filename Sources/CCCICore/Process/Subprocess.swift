@@ -5,6 +5,12 @@
 // One loop (`communicate`) feeds stdin and drains stdout and stderr together with poll(2), so a
 // child that writes a lot while we are still writing its input cannot deadlock us; a deadline
 // sends SIGTERM to the child's whole process group, then SIGKILL after a grace period.
+//
+// Children run in their own process group, so a Ctrl-C or a supervisor's SIGTERM aimed at us
+// would not reach them. While a child runs we catch SIGINT, SIGTERM and SIGHUP and forward them
+// to its group (as timeout(1) does), wait up to `killGrace` seconds for it to end, then SIGKILL
+// it; only once it is gone do we die of the same signal (status 128+N). A lock this process
+// holds is therefore never released while the child it protects still runs.
 import Glibc
 
 public struct Subprocess: Sendable {
@@ -20,6 +26,13 @@ public struct Subprocess: Sendable {
     public var terminal: Bool = false
     /// Captured output beyond this many bytes per stream is dropped (and `truncated` is set).
     public var captureLimit: Int = 16 << 20
+    /// Seconds a child gets to end after a forwarded signal (or a timeout's SIGTERM) before SIGKILL.
+    public var killGrace: Double = Subprocess.defaultKillGrace
+
+    /// `CCCI_KILL_GRACE` seconds, else 10.
+    public static var defaultKillGrace: Double {
+        Environment.value("CCCI_KILL_GRACE").flatMap(Double.init).flatMap { $0 >= 0 && $0 <= 3600 ? $0 : nil } ?? 10
+    }
 
     public init(_ argv: [String]) { self.argv = argv }
 
@@ -122,6 +135,10 @@ public struct Subprocess: Sendable {
         var killAt: UInt64? = nil
         var status: CInt? = nil
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var interruptedBy: CInt? = nil
+        let grace = UInt64(killGrace * 1e9)
+        Kernel.catchTerminationSignals()
+        defer { Kernel.restoreTerminationSignals() }
 
         /// Reads once: bytes read, 0 when nothing is ready, nil at end of file.
         func drain(_ fd: FileDescriptor) throws(SystemError) -> Int? {
@@ -145,10 +162,15 @@ public struct Subprocess: Sendable {
         if let terminalInput, let controller = outputs.first { try controller.writeAll(terminalInput) }
         while status == nil {
             let now = Kernel.monotonicNanoseconds()
+            if let sig = Kernel.takeCaughtSignal() {
+                interruptedBy = interruptedBy ?? sig
+                try? Kernel.signal(-pid, sig)
+                killAt = killAt ?? now + grace
+            }
             if let deadline, now >= deadline, !timedOut {
                 timedOut = true
                 try? Kernel.signal(-pid, SIGTERM)
-                killAt = now + 5_000_000_000
+                killAt = killAt ?? now + grace
             }
             if let k = killAt, now >= k {
                 try? Kernel.signal(-pid, SIGKILL)
@@ -157,11 +179,10 @@ public struct Subprocess: Sendable {
             var fds = open.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
             if let inputFD { fds.append(pollfd(fd: inputFD.rawValue, events: Int16(POLLOUT), revents: 0)) }
             if fds.isEmpty {
-                // Nothing left to move: wait for the child, in steps while a deadline runs.
-                if deadline == nil && killAt == nil { status = try Kernel.wait(pid) } else {
-                    status = try Kernel.wait(pid, noHang: true)
-                    if status == nil { Kernel.sleep(milliseconds: 20) }
-                }
+                // Nothing left to move: wait for the child in steps, so a signal or a deadline is
+                // noticed while it runs.
+                status = try Kernel.wait(pid, noHang: true)
+                if status == nil { Kernel.sleep(milliseconds: 20) }
                 continue
             }
             _ = try Kernel.poll(&fds, timeoutMilliseconds: 100)
@@ -200,6 +221,10 @@ public struct Subprocess: Sendable {
                 open = []
                 inputFD?.closeQuietly()
             }
+        }
+        if let sig = interruptedBy {
+            Kernel.restoreTerminationSignals()
+            Command.interrupted(by: sig, stopping: argv[0])
         }
         return Result(
             status: Termination(waitStatus: status ?? 0),

@@ -109,3 +109,31 @@ public enum Kernel {
         }
     }
 }
+
+extension Kernel {
+    /// Starts catching SIGINT, SIGTERM and SIGHUP (ccci_signals_catch), for the time a child
+    /// runs: the waiting loop forwards what was caught to the child's process group. Signals we
+    /// inherited as ignored stay ignored.
+    public static func catchTerminationSignals() { ccci_signals_catch() }
+
+    /// Puts back the dispositions `catchTerminationSignals` replaced (ccci_signals_restore).
+    public static func restoreTerminationSignals() { ccci_signals_restore() }
+
+    /// The first termination signal caught since `catchTerminationSignals`, cleared (ccci_signals_take).
+    public static func takeCaughtSignal() -> CInt? {
+        let s = ccci_signals_take()
+        return s == 0 ? nil : s
+    }
+
+    /// Ends this process by `sig` with its default action, as a shell expects of a program that
+    /// was interrupted (status 128+N); _exit(128+N) if the signal does not end it.
+    public static func die(of sig: CInt) -> Never {
+        Glibc.signal(sig, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        Glibc.raise(sig)
+        _exit(128 + sig)
+    }
+}

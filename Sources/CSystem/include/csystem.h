@@ -42,6 +42,13 @@ int ccci_fadv_dontneed(void);
 int ccci_fadv_sequential(void);
 int ccci_syncfs(int fd);
 
+// Termination signals (INT, TERM, HUP) caught while a child runs, so they can be forwarded to
+// its process group: install saves the previous dispositions, restore puts them back, take
+// returns the first signal caught since install (0 if none) and clears it.
+void ccci_signals_catch(void);
+void ccci_signals_restore(void);
+int ccci_signals_take(void);
+
 // Open flags that need _GNU_SOURCE.
 int ccci_o_noatime(void);
 
