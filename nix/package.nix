@@ -1,13 +1,19 @@
 # The ci-warm toolkit: the Swift plumbing (statically linked against the Swift runtime, no
-# package dependencies) and the POSIX sh porcelain, wrapped so it finds jq, curl, git and docker.
-{ lib, stdenv, swift, swiftpm, makeWrapper, jq, curl, git, docker-client, coreutils, util-linux }:
+# package dependencies), the POSIX sh porcelain, the unit helpers (libexec) and the man pages,
+# installed by the Makefile's `make install` so Nix and other hosts get the same tree.
+#
+# Needs Swift 6.2 or newer from nixpkgs (Package.swift: swift-tools-version 6.2); an older
+# `swift` fails at `swift build` with "package requires minimum Swift tools version 6.2".
+# The porcelain is wrapped to find jq, git, docker and the core utilities; abra, which the
+# plumbing runs, comes from the NixOS module's PATH (services.ci-warm.abraPackage).
+{ lib, stdenv, swift, swiftpm, makeWrapper, lowdown, jq, curl, git, docker-client, coreutils, util-linux, gnused, gawk }:
 
 stdenv.mkDerivation {
   pname = "ci-warm";
   version = "0.1.0";
   src = lib.cleanSource ../.;
 
-  nativeBuildInputs = [ swift swiftpm makeWrapper ];
+  nativeBuildInputs = [ swift swiftpm makeWrapper lowdown ];
 
   buildPhase = ''
     runHook preBuild
@@ -17,22 +23,17 @@ stdenv.mkDerivation {
 
   installPhase = ''
     runHook preInstall
-    mkdir -p $out/bin $out/share/ci-warm
-    for c in $(sed -n '/^let commands = \[/,/^\]/p' Package.swift | sed -n 's/^ *"\(ccci-[a-z-]*\)",*$/\1/p'); do
-      install -m 0755 .build/release/$c $out/bin/$c
+    make install PREFIX=$out
+    for p in $(cd bin && ls ccci-* | grep -v '^ccci-lib.sh$'); do
+      wrapProgram $out/bin/$p --prefix PATH : ${lib.makeBinPath [ jq curl git docker-client coreutils util-linux gnused gawk ]}:$out/bin
     done
-    install -m 0644 bin/ccci-lib.sh $out/bin/ccci-lib.sh
-    for p in ccci-reconcile ccci-quick ccci-sweep ccci-run ccci-sso ccci-doctor; do
-      install -m 0755 bin/$p $out/bin/$p
-      wrapProgram $out/bin/$p --prefix PATH : ${lib.makeBinPath [ jq curl git docker-client coreutils util-linux ]}:$out/bin
-    done
-    cp -r docs $out/share/ci-warm/
     runHook postInstall
   '';
 
   meta = {
     description = "Keeps a Co-op Cloud CI host's deployments warm without risking their data";
-    license = lib.licenses.agpl3Plus;
+    # LICENSE: the GNU General Public License, version 3; "or later" as the NEWS entry says.
+    license = lib.licenses.gpl3Plus;
     platforms = lib.platforms.linux;
   };
 }

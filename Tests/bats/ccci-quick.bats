@@ -29,7 +29,14 @@ seed() {
 # the canonical's volume content, read straight from docker's volume
 th_http_volume() { cat "$(th_volume_path "$(th_stack "$D")_content")/index.html"; }
 
-fingerprint() { (cd "$CCCI_STATE/custom-html" && sha256sum canonical.json snapshot/manifest.json snapshot/volumes/*.tar); }
+# the known-good: the record (but its status, which says whether the canonical is in use) and
+# the snapshot, byte for byte
+fingerprint() {
+    (cd "$CCCI_STATE/custom-html" && jq -S 'del(.status, .updated_at)' canonical.json &&
+        sha256sum snapshot/manifest.json snapshot/volumes/*.tar)
+}
+# where the shared recipe clone stands (branch and commit)
+clone_head() { git -C "$ABRA_DIR/recipes/custom-html" rev-parse --abbrev-ref HEAD HEAD; }
 
 @test "no canonical: says why, exits 2 (run cold instead), changes nothing" {
     run --separate-stderr ccci-quick custom-html --ref main --test true
@@ -45,10 +52,14 @@ fingerprint() { (cd "$CCCI_STATE/custom-html" && sha256sum canonical.json snapsh
     before=$(fingerprint)
     touch "$SCRATCH/remake"
     head=$(th_release custom-html --untagged --env APP_MODE=healthy)
+    clone=$(clone_head)
     run --separate-stderr ccci-quick custom-html --ref "$head" --test 'test "$(curl -s --connect-to ::127.0.0.1:'"$router_port"' "$CCCI_APP_URL"version)" = 1.1.0+1.28.0'
     assert_success
     assert_line --index 0 "pass:custom-html@$head"
+    echo "${lines[1]}" | jq -e '.mode == "quick" and .gates_merge == false and .status == "pass" and .exit == 0 and .known_good.action == "untouched"'
     [ "$(fingerprint)" = "$before" ]
+    [ "$(ccci-canon show custom-html | jq -r .status)" = idle ]
+    [ "$(clone_head)" = "$clone" ]
     [ "$(ccci-app status custom-html --domain "$D" | jq -r .deployed)" = false ]
 }
 

@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# The porcelain under failure, against recording stand-ins of the platform plumbing
+# (Tests/fault): one test per way the porcelain used to break its promise, then the whole
+# fault-injection matrix.
+
+load helpers
+load ../fault/lib
+
+setup_file() {
+    export FAULT_WORLD=$BATS_FILE_TMPDIR/world
+    mkdir -p "$FAULT_WORLD"
+    fault_world "$FAULT_WORLD"
+    # a tagged release in the canonical's recipe, so promotions can record its commit
+    git -C "$ABRA_DIR/recipes/ch" tag -a 1.1.0+1 -m release
+    export FAULT_PATH=$PATH ABRA_DIR FAULT_SHIMS FAULT_REAL CCCI_LOCK_WAIT CCCI_KILL_GRACE CCCI_HEALTH_SCHEME
+}
+
+setup() {
+    PATH=$FAULT_PATH  # the shims first again (helpers.bash put the built commands first)
+    work=$FAULT_WORLD
+    here=$fault_here
+}
+
+# start STORY: a fresh model host for STORY
+start() {
+    story=$1
+    fresh
+}
+
+alerts() { ccci-alert list | jq -r .kind | sort | tr '\n' ' '; }
+last_record() { printf '%s\n' "$output" | tail -n 1; }
+
+@test "sweep: a green cold run whose release never comes up as the canonical is not promoted; the known-good stays" {
+    start sweep
+    touch "$M/ch.unhealthy.1.1.0+1" "$M/ch.migrates.1.1.0+1"
+    run -1 --separate-stderr run_sweep
+    last_record | jq -e '.recipes[0].status == "pass" and .recipes[0].promoted == false and .failed == 1'
+    [ "$(jq -r .version "$M/ch.record")" = 1.0.0+1 ]
+    [ "$(cat "$M/ch.snap")" = "1.0.0+1|orig" ]
+    [ "$(cat "$M/ch.data")" = orig ]
+    [[ "$(alerts)" == *advance-failed* ]]
+}
+
+@test "sweep: infra[].exit is the reconciler's own status" {
+    start sweep
+    touch "$M/kc.unhealthy.1.0.1+1"
+    run -0 --separate-stderr run_sweep
+    last_record | jq -e '.infra[0].app == "kc" and .infra[0].exit == 1 and (.infra[0].result | startswith("rolled-back:"))'
+}
+
+@test "sweep: latest is the newest parsable release, never a stray tag" {
+    start sweep
+    printf '%s\n' 1.0.0+1 zz-stray 1.1.0+1 latest >"$M/ch.versions"
+    run -0 --separate-stderr ccci-sweep --test 'echo "$CCCI_VERSION" >'"$case_dir/seen" --infra-file "$case_dir/infra" --health-timeout 1 --deploy-timeout 1
+    [ "$(cat "$case_dir/seen")" = 1.1.0+1 ]
+    last_record | jq -e '.recipes[0].version == "1.1.0+1" and .recipes[0].promoted == true'
+}
+
+@test "sweep: a promotion records the release's commit and leaves the canonical idle" {
+    start sweep
+    run -0 --separate-stderr run_sweep
+    commit=$(git -C "$ABRA_DIR/recipes/ch" rev-parse '1.1.0+1^{commit}')
+    jq -e --arg c "$commit" '.version == "1.1.0+1" and .commit == $c and .status == "idle" and (.run | startswith("sweep-"))' "$M/ch.record"
+}
+
+@test "sweep: an infra file line that is neither an argv array nor plain words is refused, nothing runs" {
+    start sweep
+    printf '%s\n' '["kc", 3]' >"$case_dir/infra"
+    run -65 --separate-stderr run_sweep
+    [ ! -e "$FAULT_DIR/calls" ] || ! grep -q $'\tccci-reconcile\t' "$FAULT_DIR/calls"
+    printf '%s\n' "kc --health-arg 'a b'" >"$case_dir/infra"
+    run -65 --separate-stderr run_sweep
+}
+
+@test "sweep: infra argv arrays arrive intact, CRLF tolerated" {
+    start sweep
+    printf '%s\r\n' '# infra' '["kc","--health-arg","--json-path","--health-arg","realm=master x"]' >"$case_dir/infra"
+    run -0 --separate-stderr run_sweep
+    grep -F $'\tccci-health\t--timeout 300 --json-path realm=master x http://' "$FAULT_DIR/calls"
+}
+
+@test "reconcile: a snapshot that fails after the undeploy brings the old version straight back, alerted" {
+    start reconcile
+    FAULT_SPEC='ccci-snap#1:exit=74' run -1 --separate-stderr run_reconcile
+    assert_line --index 0 "upgrade-aborted:1.0.0+1->1.0.1+1"
+    [ "$(cat "$M/kc.deployed")" = 1.0.0+1 ]
+    [[ "$(alerts)" == *snapshot-failed* ]]
+    [ ! -e "$CCCI_STATE/kc/reconcile.json" ]
+}
+
+@test "reconcile: an undeploy that fails before the snapshot brings the old version back, alerted" {
+    start reconcile
+    FAULT_SPEC='ccci-app.undeploy#1:after=69' run -1 --separate-stderr run_reconcile
+    assert_line --index 0 "upgrade-aborted:1.0.0+1->1.0.1+1"
+    [ "$(cat "$M/kc.deployed")" = 1.0.0+1 ]
+    [[ "$(alerts)" == *snapshot-failed* ]]
+}
+
+@test "reconcile: a plumbing crash mid-story is never silent: alert, result, the plumbing's code, journal kept" {
+    start reconcile
+    FAULT_SPEC='ccci-canon.last-good#2:exit=74' run -74 --separate-stderr run_reconcile
+    assert_line --index 0 "failed:record-last-good"
+    last_record | jq -e '.exit == 74 and .step == "record-last-good"'
+    [[ "$(alerts)" == *porcelain-failed* ]]
+}
+
+@test "reconcile: a jq crash is an internal error (70), never a verdict" {
+    start reconcile
+    FAULT_SPEC='jq#4:exit=2' run -70 --separate-stderr run_reconcile
+    [[ "$(alerts)" == *porcelain-failed* ]]
+}
+
+@test "reconcile --stateless: a failed upgrade is rolled back in place, never undeployed" {
+    start stateless:unhealthy
+    run -1 --separate-stderr run_stateless
+    assert_line --index 0 "rolled-back:1.0.1+1->1.0.0+1"
+    [ "$(cat "$M/kc.deployed")" = 1.0.0+1 ]
+    ! grep -q $'\tccci-app\tundeploy' "$FAULT_DIR/calls"
+}
+
+@test "reconcile --stateless: a version that never got deployed leaves the old one serving" {
+    start stateless:undeployable
+    run -1 --separate-stderr run_stateless
+    [ "$(cat "$M/kc.deployed")" = 1.0.0+1 ]
+    ! grep -q $'\tccci-app\tundeploy' "$FAULT_DIR/calls"
+}
+
+@test "reconcile: on a hold the running version is still health-checked; a sick app is redeployed at last-good" {
+    start reconcile
+    printf '%s\n' 1.0.0+1 2.0.0+1 >"$M/kc.versions"
+    echo 1.0.0+1 >"$CCCI_STATE/.lg"
+    ccci-canon last-good kc --set 1.0.0+1 >/dev/null
+    touch "$M/kc.crashed"
+    run -1 --separate-stderr run_reconcile
+    assert_line --index 0 "recovered:1.0.0+1"
+    [ ! -e "$M/kc.crashed" ]
+    [[ "$(alerts)" == *health-failed*held-major* ]]
+}
+
+@test "reconcile: a held major carries the release notes of every held version, bounded" {
+    start reconcile
+    printf '%s\n' 1.0.0+1 2.0.0+1 2.1.0+1 >"$M/kc.versions"
+    d=$ABRA_DIR/recipes/kc
+    echo "The admin console moved." >"$d/releaseNotes/2.0.0+1.md"
+    head -c 6000 /dev/zero | tr '\0' x >"$d/releaseNotes/2.1.0+1.md"
+    git -C "$d" add -A && git -C "$d" -c user.name=t -c user.email=t@t commit -qm "notes for 2.x"
+    run -0 --separate-stderr run_reconcile
+    assert_line --index 0 "held-major:1.0.0+1->2.1.0+1"
+    ccci-alert list | jq -e 'select(.kind == "held-major") | .details.notes
+        | (.[0].version == "2.0.0+1" and (.[0].notes | contains("admin console moved")) and .[0].truncated == false)
+          and (.[1].truncated == true and (.[1].notes | length) < 4200)'
+}
+
+@test "reconcile: --policy all is refused (majors are for people)" {
+    start reconcile
+    run -64 --separate-stderr ccci-reconcile kc --policy all
+    run -64 --separate-stderr ccci-reconcile kc --health-timeout soon
+}
+
+@test "quick: a PR ref the recipe clone lacks is 'run it cold' (ours to fetch), and nothing is deployed" {
+    start quick
+    run -2 --separate-stderr ccci-quick ch --ref no-such-pr --test true --health-timeout 1 --deploy-timeout 1
+    last_record | jq -e '.status == "cold" and .reason == "ref-not-found" and .mode == "quick" and .gates_merge == false'
+    ! grep -q $'\tccci-app\tdeploy' "$FAULT_DIR/calls"
+}
+
+@test "quick: the record says 'quick' while the PR runs, 'idle' after" {
+    start quick
+    run -0 --separate-stderr ccci-quick ch --ref pr-1 --test '[ "$(ccci-canon show ch | jq -r .status)" = quick ]' --health-timeout 1 --deploy-timeout 1
+    [ "$(jq -r .status "$M/ch.record")" = idle ]
+    last_record | jq -e '.status == "pass" and .known_good.action == "untouched" and .known_good.version == "1.0.0+1"'
+}
+
+@test "quick: a jq crash is an error (70) and the canonical is put back, never 'run it cold'" {
+    start quick:red
+    FAULT_SPEC='jq#5:exit=2' run -70 --separate-stderr run_quick
+    grep -q $'\tjq\texit=2\t-r .ok' "$FAULT_DIR/faults"
+    last_record | jq -e '.status == "error"'
+    [ "$(cat "$M/ch.data")" = orig ]
+}
+
+@test "quick: a run stopped by a signal leaves the 'quick' mark; the next run restores the known-good first" {
+    start quick
+    touch "$M/ch.migrates.ref:pr-1"
+    FAULT_SPEC='ccci-health#2:hang' setsid "$BATS_TEST_DIRNAME/../fault/lib-run" quick >"$case_dir/out" 2>"$case_dir/err" &
+    pid=$!
+    for _ in $(seq 100); do [ -s "$FAULT_DIR/hanging" ] && break; sleep 0.1; done
+    [ -s "$FAULT_DIR/hanging" ]
+    [ "$(ccci-lock --status ch | jq -r .held)" = true ]
+    kill -TERM -- "-$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ]
+    ! kill -0 "$(cat "$FAULT_DIR/hanging")" 2>/dev/null
+    [ "$(ccci-lock --status ch | jq -r .held)" = false ]
+    [ "$(jq -r .status "$M/ch.record")" = quick ]
+    [[ "$(alerts)" == *interrupted* ]]
+    tail -n 1 "$case_dir/out" | jq -e '.status == "error" and .exit == 143 and .known_good.action == "restore-pending"'
+    [ "$(cat "$M/ch.data")" != orig ]
+    # the next run puts the known-good back before anything else
+    rm -f "$M/ch.migrates.ref:pr-1"
+    run -0 --separate-stderr run_quick
+    [ "$(cat "$M/ch.data")" = orig ]
+    grep -n $'\tccci-restore\t' "$FAULT_DIR/calls" | head -n 1 | grep -q .
+    [ "$(jq -r .status "$M/ch.record")" = idle ]
+}
+
+@test "advance: the whole advance holds the app's lock; a quick run cannot reattach halfway" {
+    start advance
+    FAULT_SPEC='ccci-app.deploy#1:hang' setsid "$BATS_TEST_DIRNAME/../fault/lib-run" advance >"$case_dir/out" 2>"$case_dir/err" &
+    pid=$!
+    for _ in $(seq 100); do [ -s "$FAULT_DIR/hanging" ] && break; sleep 0.1; done
+    [ -s "$FAULT_DIR/hanging" ]
+    CCCI_LOCK_WAIT=0 run -75 --separate-stderr ccci-quick ch --ref pr-1 --test true
+    kill -TERM -- "-$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ]
+    [ "$(jq -r .version "$M/ch.record")" = 1.0.0+1 ]
+    [[ "$(alerts)" == *interrupted* ]]
+}
+
+@test "advance: a release that fails its health check is undone: the known-good's data is back" {
+    start advance:unhealthy
+    touch "$M/ch.converges-anyway.1.1.0+1"
+    run -1 --separate-stderr run_advance
+    assert_line --index 0 "advance-failed:1.1.0+1"
+    [ "$(cat "$M/ch.data")" = orig ]
+    [ "$(jq -r '.version + " " + .status' "$M/ch.record")" = "1.0.0+1 idle" ]
+    [ ! -e "$M/ch.deployed" ]
+}
+
+@test "advance: a first advance creates the canonical" {
+    start advance
+    rm -f "$M/ch.record" "$M/ch.snap" "$M/ch.exists"
+    run -0 --separate-stderr run_advance
+    assert_line --index 0 "created:1.1.0+1"
+    [ -e "$M/ch.exists" ]
+    [ "$(jq -r .version "$M/ch.record")" = 1.1.0+1 ]
+}
+
+# The matrix: every story, every call in turn made to fail each way. Two stories at a time.
+@test "fault matrix: every story holds its invariants under every injected fault" {
+    printf '%s\n' reconcile reconcile:unhealthy stateless:unhealthy stateless:undeployable \
+        quick quick:red quick:unhealthy advance advance:unhealthy sweep |
+        xargs -P 2 -I{} sh -c '"$1" "$2" >"$3/matrix.$2.log" 2>&1; echo "$?" >>"$3/matrix.$2.log"' _ \
+            "$fault_here/matrix" {} "$BATS_FILE_TMPDIR"
+    cat "$BATS_FILE_TMPDIR"/matrix.*.log >&3
+    total=$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | sed -n 's/^matrix [^:]*: \([0-9]*\) cases.*/\1/p' | paste -sd+ | bc)
+    bad=$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | sed -n 's/.*, \([0-9]*\) violations$/\1/p' | paste -sd+ | bc)
+    echo "# fault matrix: $total cases, $bad violations" >&3
+    [ "$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | grep -c ' violations$')" -eq 10 ]
+    [ "$bad" -eq 0 ]
+}
