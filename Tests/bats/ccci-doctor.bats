@@ -45,7 +45,8 @@ setup() {
     HTTP=http://127.0.0.1:$(cat "$AUX/http-port")
     export CCCI_ENROLLED=$SCRATCH/enrolled
     echo custom-html >"$CCCI_ENROLLED"
-    echo "custom-html --domain $WARM" >"$SCRATCH/infra"
+    # the infra file as the units write it: JSON Lines, the argv of ccci-reconcile, APP first
+    jq -cn --arg d "$WARM" '["custom-html", "--domain", $d, "--health-arg", "--expect", "--health-arg", "200"]' >"$SCRATCH/infra"
     export CCCI_INFRA_FILE=$SCRATCH/infra CCCI_ALERT_RELAY='cat >/dev/null'
     mkdir -m 700 "$CCCI_STATE" "$CCCI_STATE/alerts"
     mkdir -p "$SCRATCH/bin"
@@ -75,7 +76,7 @@ is() {
     doctor
     assert_success
     for c in tools abra abra-version abra-help:app-new abra-help:app-deploy abra-help:app-undeploy abra-help:app-remove \
-        env-files docker swarm live-restore volume-driver stack-names recipe:custom-html state-format state-permissions \
+        infra-file env-files docker swarm live-restore volume-driver stack-names recipe:custom-html state-format state-permissions \
         disk keycloak-reachable keycloak-admin-login keycloak-token-refresh health:custom-html alert-relay; do
         is "$c" ok
     done
@@ -135,6 +136,18 @@ is() {
 @test "--check with a name no check has is a usage error" {
     run --separate-stderr ccci-doctor --check no-such-check
     assert_json_error ccci-doctor 64
+}
+
+@test "the infra file: plain lines work too; a line that is neither is a failed infra-file check" {
+    printf '# live-warm apps\ncustom-html --domain %s\n' "$WARM" >"$SCRATCH/infra"
+    doctor --check infra-file --check health
+    assert_success
+    is infra-file ok
+    is health:custom-html ok
+    printf '["custom-html", 3]\n' >>"$SCRATCH/infra"
+    doctor --check infra-file
+    assert_failure 1
+    is infra-file fail
 }
 
 @test "an env file without TYPE= or RECIPE=: env-files fails" {
@@ -270,7 +283,7 @@ EOF
     PATH=$SCRATCH/bin:$PATH SYSTEMCTL_DISABLED= doctor --check units
     assert_success
     is units ok
-    check units | jq -e '.detail | test("ci-warm-reconcile@custom-html.service") and test("ci-warm-alert-relay.path")'
+    check units | jq -e '.detail | test("ci-warm-reconcile@custom-html.timer") and test("ci-warm-alert-relay.path")'
 }
 
 @test "an alert relay that cannot run: alert-relay fails; none configured is a warning" {
