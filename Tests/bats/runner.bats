@@ -239,6 +239,22 @@ slot_free() { ccci-lock --no-wait --slots 1 --pool runs -- true; }
     jq -e '.status == "error" and .exit == 69 and .result == "error:custom-html@main"' "$CCCI_STATE/results/broken.json"
 }
 
+@test "ccci-quick failing internally (70) is an error, never a fallback to cold" {
+    mkdir -p "$SCRATCH/shim"
+    cat >"$SCRATCH/shim/ccci-quick" <<'EOF'
+#!/bin/sh
+echo "error:custom-html@main"
+echo '{"app":"custom-html","ref":"main","mode":"quick","gates_merge":false,"result":"error","status":"error","exit":70,"step":"upgrade","known_good":{"version":"1.1.0+1.28.0","action":"restore-pending"}}'
+exit 70
+EOF
+    chmod +x "$SCRATCH/shim/ccci-quick"
+    PATH=$SCRATCH/shim:$PATH run --separate-stderr ccci-run custom-html --mode quick --ref main --run q-70 --cold "$COLD" --test true
+    assert_json_error ccci-run 70
+    jq -e '.status == "error" and .exit == 70 and .mode == "quick" and .fallback == null and .gates_merge == false
+        and .known_good == {"version": "1.1.0+1.28.0", "action": "restore-pending"} and .quick.step == "upgrade"' "$CCCI_STATE/results/q-70.json"
+    [ ! -e "$PROBE/env-cold" ]
+}
+
 @test "a busy pool: no slot within --slot-wait is 75, nothing run" {
     ccci-lock --slots 1 --pool runs -- sleep 30 &
     holder=$!
