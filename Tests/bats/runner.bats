@@ -255,6 +255,22 @@ EOF
     [ ! -e "$PROBE/env-cold" ]
 }
 
+@test "a run stopped by TERM deletes its realm on the way out and frees its slot (exit 143, no record)" {
+    ccci-run custom-html --mode cold --ref main --run stopped --sso custom-html --cold 'touch "$PROBE/started"; sleep 30' \
+        >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    pid=$!
+    for _ in $(seq 300); do [ -e "$PROBE/started" ] && break; sleep 0.1; done
+    [ -e "$PROBE/started" ]
+    [ "$(realms | jq 'length')" = 2 ]
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ]
+    [ "$(realms)" = '["master"]' ]
+    slot_free
+    [ ! -e "$CCCI_STATE/results/stopped.json" ]
+}
+
 @test "a busy pool: no slot within --slot-wait is 75, nothing run" {
     ccci-lock --slots 1 --pool runs -- sleep 30 &
     holder=$!
