@@ -106,3 +106,27 @@ story_end() {
     story_finished=1
     exit "$1"
 }
+
+# fetch_recipe APP [ccci-app fetch arguments]: bring APP's recipe clone up to date before anything
+# judges it (the gate, "latest", a PR head). CCCI_SKIP_FETCH=1 skips it (drills, tests). A fetch
+# that fails (the network, the forge) raises `fetch-failed` and the story goes on with what is
+# local: the fetch is atomic (every ref moves or none), so nothing half-fetched is ever judged.
+# Anything else (a usage error, a missing abra) ends the story.
+fetch_recipe() {
+    if [ "${CCCI_SKIP_FETCH:-}" = 1 ]; then
+        log "CCCI_SKIP_FETCH=1: not fetching the recipe of $1"
+        return 0
+    fi
+    fetch_rc=0
+    ccci-app fetch "$@" >/dev/null || fetch_rc=$?
+    case $fetch_rc in
+    0) return 0 ;;
+    69)
+        log "fetching the recipe of $1 failed: going on with the local clone"
+        jq -cn --arg a "$1" '{app: $a, proceeding: "local clone"}' |
+            ccci-alert raise --app "$1" --kind fetch-failed --message "$1: fetching its recipe failed" >/dev/null ||
+            log "could not raise alert fetch-failed"
+        ;;
+    *) exit "$fetch_rc" ;;
+    esac
+}

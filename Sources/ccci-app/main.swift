@@ -16,6 +16,8 @@ let command = Command(
         Subcommand("domain", summary: "the app's warm (or cold, with --cold) domain and stack name", options: identity + [.value("cold", "HEX", "the cold per-run domain <recipe[:4]>-<hex>.<base>")], operands: [.required("APP", "app name")]),
         Subcommand("status", summary: "deployed or not, version, services with replicas and update state, converged", options: identity, operands: [.required("APP", "app name")]),
         Subcommand("versions", summary: "the recipe's release versions (annotated tags), sorted by version", options: identity + [.flag("lines", "one version per line instead of JSON (for ccci-gate)")], operands: [.required("APP", "app name")]),
+        Subcommand("fetch", summary: "update the recipe clone from its origin (branches and tags, atomically; the work tree untouched)",
+            options: identity + [.value("ref", "REF", "also fetch this PR head when the clone lacks it")], operands: [.required("APP", "app name")]),
         Subcommand("ref", summary: "the commit a PR head names in the recipe clone (66 when the clone lacks it: fetch first)",
             options: identity + [.value("ref", "REF", "the branch, tag or commit")], operands: [.required("APP", "app name")]),
         Subcommand("volumes", summary: "the stack's volumes with their mountpoints (input for ccci-snap and ccci-restore)", options: identity, operands: [.required("APP", "app name")]),
@@ -64,6 +66,14 @@ command.main { run in
         o["versions"] = .array(v.versions.map { .string($0) })
         o["unparsable"] = .array(v.unparsable.map { .string($0) })
         o["lightweight"] = .array(v.lightweight.map { .string($0) })
+        return .ok(.object(o))
+    case "fetch":
+        let counts = try platform.fetch(ref: args.value("ref"))
+        var o = who.json.object!
+        o["origin"] = .bool(counts.origin)
+        o["tags_before"] = JSON(counts.before)
+        o["tags_after"] = JSON(counts.after)
+        if let ref = args.value("ref") { o["commit"] = .string(try platform.resolve(ref: ref)) }
         return .ok(.object(o))
     case "ref":
         guard let ref = args.value("ref") else { throw Failure.usage("missing --ref REF") }

@@ -43,6 +43,96 @@ teardown() {
     echo "$output" | jq -e '.deployed == true and .converged == false'
 }
 
+# a healthcheck that passes once the app serves: the task is "starting" until then
+healthcheck='s/^    stop_grace_period: 10s$/    stop_grace_period: 10s\n    healthcheck:\n      test: ["CMD", "test", "-e", "\/srv\/health"]\n      interval: 1s\n      start_period: 120s/'
+
+@test "deploy: abra's 'deploy failed' on a slow start is not final once the swarm has the new spec; convergence decides" {
+    touch "$SCRATCH/remake"
+    th_release custom-html 1.2.0+1.29.0 --sed "$healthcheck" --env APP_START_DELAY=12 >/dev/null
+    ccci-app new custom-html "${A[@]}" --set TIMEOUT=3 >/dev/null
+    CCCI_ABRA_SLOW_SAYS_FAILED=1 run --separate-stderr ccci-app deploy custom-html 1.2.0+1.29.0 "${A[@]}" --timeout 90
+    assert_success
+    echo "$output" | jq -e '.converged == true and .version == "1.2.0+1.29.0" and (.abra_fatal | test("deploy failed"))'
+    [ "$(th_http "$D" /version)" = 1.2.0+1.29.0 ]
+}
+
+@test "deploy: abra's verdict before anything reached the swarm is final (a missing version)" {
+    ccci-app new custom-html "${A[@]}" --set TIMEOUT=30 >/dev/null
+    run --separate-stderr ccci-app deploy custom-html 9.9.9+9.9 "${A[@]}" --timeout 60
+    assert_json_error ccci-app 69
+    [ "$(ccci-app status custom-html "${A[@]}" | jq -r .deployed)" = false ]
+}
+
+@test "deploy: an update that swarm rolled back itself (failure_action: rollback) is a failed deploy" {
+    touch "$SCRATCH/remake"
+    rollback='s/^      restart_policy:$/      update_config:\n        failure_action: rollback\n        monitor: 4s\n      restart_policy:/'
+    th_release custom-html 1.2.0+1.29.0 --sed "$rollback" >/dev/null
+    th_release custom-html 1.3.0+1.30.0 --mode crashloop --env APP_CRASH_AFTER=1 >/dev/null
+    ccci-app new custom-html "${A[@]}" --set TIMEOUT=40 >/dev/null
+    ccci-app deploy custom-html 1.2.0+1.29.0 "${A[@]}" --timeout 90 >/dev/null
+    run --separate-stderr ccci-app deploy custom-html 1.3.0+1.30.0 "${A[@]}" --timeout 90
+    assert_json_error ccci-app 69
+    error_line | jq -e '.error.code == "deploy-failed" and (.error.message | test("rollback"))'
+    # and what runs is the old spec, which a redeploy of it accepts as converged
+    run --separate-stderr ccci-app deploy custom-html 1.2.0+1.29.0 "${A[@]}" --timeout 90
+    assert_success
+}
+
+@test "ref: the commit a PR head names; a ref the clone lacks is 66; deploy --ref puts the clone back" {
+    touch "$SCRATCH/remake"
+    head=$(th_release custom-html --untagged --env APP_MODE=healthy)
+    run --separate-stderr ccci-app ref custom-html "${A[@]}" --ref "$head"
+    assert_success
+    echo "$output" | jq -e --arg h "$head" '.commit == $h'
+    run --separate-stderr ccci-app ref custom-html "${A[@]}" --ref no-such-branch
+    assert_json_error ccci-app 66
+    run --separate-stderr ccci-app ref custom-html "${A[@]}" --ref '--upload-pack=x'
+    assert_json_error ccci-app 64
+    clone="$ABRA_DIR/recipes/custom-html"
+    git -C "$clone" checkout -q --detach 1.0.0+1.27.0
+    before=$(git -C "$clone" rev-parse HEAD)
+    ccci-app new custom-html "${A[@]}" --set TIMEOUT=30 >/dev/null
+    run --separate-stderr ccci-app deploy custom-html "${A[@]}" --ref "$head" --timeout 90
+    assert_success
+    [ "$(git -C "$clone" rev-parse HEAD)" = "$before" ]
+    git -C "$clone" checkout -q main
+    run --separate-stderr ccci-app deploy custom-html "${A[@]}" --ref "$head~1" --timeout 90
+    [ "$(git -C "$clone" rev-parse --abbrev-ref HEAD)" = main ]
+}
+
+@test "fetch: branches and tags arrive from origin, HEAD and the work tree stay; a PR head on demand; no origin is nothing to fetch" {
+    touch "$SCRATCH/remake"
+    clone=$ABRA_DIR/recipes/custom-html
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}"
+    assert_success
+    echo "$output" | jq -e '.origin == false'
+    git clone -q --bare "$clone" "$SCRATCH/upstream.git"
+    git -C "$clone" remote add origin "$SCRATCH/upstream.git"
+    git clone -q "$SCRATCH/upstream.git" "$SCRATCH/other/recipes/custom-html"
+    "$TESTHOST_DIR/recipes/release" --abra-dir "$SCRATCH/other" custom-html 1.2.0+1.29.0 --notes "Upstream release." >/dev/null
+    git -C "$SCRATCH/other/recipes/custom-html" push -q origin main --tags
+    pr=$("$TESTHOST_DIR/recipes/release" --abra-dir "$SCRATCH/other" custom-html --untagged --env APP_MODE=healthy)
+    git -C "$SCRATCH/other/recipes/custom-html" push -q origin "$pr:refs/pull/7/head"
+    head=$(git -C "$clone" rev-parse HEAD)
+    ccci-app versions custom-html "${A[@]}" | jq -e '.versions | index("1.2.0+1.29.0") == null'
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}"
+    assert_success
+    echo "$output" | jq -e '.origin == true and .tags_after == .tags_before + 1'
+    ccci-app versions custom-html "${A[@]}" | jq -e '.versions | last == "1.2.0+1.29.0"'
+    [ "$(git -C "$clone" rev-parse HEAD)" = "$head" ]
+    [ -z "$(git -C "$clone" status --porcelain)" ]
+    git -C "$clone" rev-parse --verify origin/main
+    run --separate-stderr ccci-app ref custom-html "${A[@]}" --ref refs/pull/7/head
+    assert_json_error ccci-app 66
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}" --ref refs/pull/7/head
+    assert_success
+    echo "$output" | jq -e --arg c "$pr" '.commit == $c'
+    git -C "$clone" remote set-url origin "$SCRATCH/nowhere.git"
+    run --separate-stderr ccci-app fetch custom-html "${A[@]}"
+    assert_json_error ccci-app 69
+    error_line | jq -e '.error.code == "fetch-failed"'
+}
+
 @test "undeploy waits out swarm's linger; without waiting, leftovers would be seen" {
     ccci-app new custom-html "${A[@]}" >/dev/null
     ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90 >/dev/null

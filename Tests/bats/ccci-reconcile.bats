@@ -56,6 +56,31 @@ teardown() { porcelain_teardown; }
     [ ! -e "$CCCI_STATE/migrating/reconcile.json" ]
 }
 
+@test "real swarm, fault: a snapshot that fails after the undeploy brings the old version straight back, data intact" {
+    new_app custom-html 1.0.0+1.27.0
+    before=$(content "$D")
+    fault_shims ccci-snap
+    FAULT_SPEC='ccci-snap#1:exit=74' run --separate-stderr ccci-reconcile custom-html "${A[@]}"
+    assert_failure 1
+    assert_line --index 0 "upgrade-aborted:1.0.0+1.27.0->1.1.0+1.28.0"
+    [ "$(th_http "$D" /version)" = 1.0.0+1.27.0 ]
+    [ "$(content "$D")" = "$before" ]
+    ccci-alert list | jq -e 'select(.kind == "snapshot-failed") | .details.step == "snapshot"'
+    [ ! -e "$CCCI_STATE/custom-html/reconcile.json" ]
+}
+
+@test "real swarm: a stateless upgrade that never converges is rolled back in place, never undeployed" {
+    touch "$SCRATCH/remake"
+    new_app traefik 5.1.2+v3.6.16
+    th_release traefik 5.1.3+v3.6.17 --broken >/dev/null
+    run --separate-stderr ccci-reconcile traefik "${A[@]}" --stateless --deploy-timeout 20 --health-timeout 10
+    th_recipe traefik
+    assert_failure 1
+    assert_line --index 0 "rolled-back:5.1.3+v3.6.17->5.1.2+v3.6.16"
+    [ "$(th_http "$D" /version)" = 5.1.2+v3.6.16 ]
+    ! jq -e --arg d "$D" 'select((.argv // .args // []) | tostring | (contains("undeploy") and contains($d)))' "$ABRA_DIR/.ccci-calls.jsonl" >/dev/null
+}
+
 @test "held-major: an alert, and no undeploy, no snapshot, no churn" {
     touch "$SCRATCH/remake"
     th_release custom-html 2.0.0+2.0.0 --notes "Invasive." >/dev/null

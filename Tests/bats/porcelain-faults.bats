@@ -151,6 +151,27 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
           and (.[1].truncated == true and (.[1].notes | length) < 4200)'
 }
 
+@test "reconcile: the recipe is fetched before the gate; a failed fetch is alerted and the local clone judged" {
+    start reconcile
+    touch "$M/kc.fetch-fails"
+    run -0 --separate-stderr run_reconcile
+    assert_line --index 0 "upgraded:1.0.0+1->1.0.1+1"
+    [[ "$(alerts)" == *fetch-failed* ]]
+    [ "$(grep -n $'\tccci-app\tfetch' "$FAULT_DIR/calls" | cut -d: -f1)" -lt "$(grep -n $'\tccci-gate\t' "$FAULT_DIR/calls" | cut -d: -f1)" ]
+}
+
+@test "CCCI_SKIP_FETCH=1: no fetch, for drills" {
+    start reconcile
+    CCCI_SKIP_FETCH=1 run -0 --separate-stderr run_reconcile
+    ! grep -q $'\tccci-app\tfetch' "$FAULT_DIR/calls"
+}
+
+@test "quick: the PR head is fetched before it is looked for" {
+    start quick
+    run -0 --separate-stderr run_quick
+    grep -q $'\tccci-app\tfetch ch .*--ref pr-1' "$FAULT_DIR/calls"
+}
+
 @test "reconcile: --policy all is refused (majors are for people)" {
     start reconcile
     run -64 --separate-stderr ccci-reconcile kc --policy all

@@ -25,3 +25,13 @@ new_app() {
 
 # content DOMAIN: the app's volume content through the router
 content() { th_http "$1" /; }
+
+# fault_shims COMMAND...: the fault shim (Tests/fault/shim) in front of each COMMAND, for a few
+# representative faults on the real swarm; set FAULT_SPEC on the call under test.
+fault_shims() {
+    export FAULT_DIR=$SCRATCH/fault FAULT_SHIMS=$SCRATCH/shims
+    mkdir -p "$FAULT_DIR" "$FAULT_SHIMS"
+    local c
+    for c in "$@"; do ln -sf "$REPO/Tests/fault/shim" "$FAULT_SHIMS/$c"; done
+    PATH=$FAULT_SHIMS:$PATH
+}

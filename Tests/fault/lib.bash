@@ -21,9 +21,18 @@ for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote ccc
 export FAULT_SHIMS=$shims
 real=$work/real
 mkdir -p "$real"
+local c r d shim
+shim=$(readlink -f "$here/shim")
 for c in "$shims"/*; do
     c=${c##*/}
-    r=$(PATH=$stubs:$repo/bin:$PATH command -v "$c") || { echo "matrix: '$c' is not on PATH (build first)" >&2; exit 69; }
+    r=''
+    # the first NAME on PATH that is not a fault shim (a caller may already run under shims)
+    local IFS=:
+    for d in $stubs $repo/bin $PATH; do
+        if [ -x "$d/$c" ] && [ "$(readlink -f "$d/$c")" != "$shim" ]; then r=$d/$c; break; fi
+    done
+    unset IFS
+    [ -n "$r" ] || { echo "fault_world: '$c' is not on PATH (build first)" >&2; return 69; }
     ln -s "$r" "$real/$c"
 done
 export FAULT_REAL=$real
@@ -34,7 +43,7 @@ for r in kc ch; do
     mkdir -p "$d/releaseNotes"
     echo "routine release" >"$d/releaseNotes/1.0.1+1.md"
     git -C "$d" init -q -b main && git -C "$d" add -A &&
-        git -C "$d" -c user.name=t -c user.email=t@t commit -qm notes || exit 70
+        git -C "$d" -c user.name=t -c user.email=t@t commit -qm notes || return 70
 done
 export PATH="$shims:$stubs:$repo/bin:$PATH"
 export CCCI_LOCK_WAIT=5 CCCI_KILL_GRACE=1 CCCI_HEALTH_SCHEME=http

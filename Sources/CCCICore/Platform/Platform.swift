@@ -189,13 +189,49 @@ extension Platform {
         return r.stdoutText.trimmingCharacters()
     }
 
+    /// Brings the recipe clone up to date with its origin, never touching the work tree or HEAD:
+    /// a missing clone is made by `abra recipe fetch`; an existing one gets every branch (as
+    /// `refs/remotes/origin/*`) and tag with one atomic `git fetch` (all refs move, or none: a
+    /// half-fetched clone is never judged). With `ref`, a PR head the clone does not have is
+    /// fetched too (a commit, or a ref such as `refs/pull/42/head`, kept under the same name).
+    /// Failures are 69 `fetch-failed` with git's or abra's words. A clone without an `origin`
+    /// remote is a local recipe: nothing to fetch (`origin` false). Returns the clone's tag count
+    /// before and after, so callers can tell what arrived.
+    public func fetch(ref: String?) throws(Failure) -> (origin: Bool, before: Int, after: Int) {
+        if let ref { _ = try validRef(ref) }
+        let path = abra.recipePath(identity.recipe)
+        let isClone = (try? Path.statusIfExists("\(path)/.git")) != nil
+        if !isClone {
+            try abra.require(try abra.run(["recipe", "fetch", identity.recipe.value, "-n"], timeout: 600), "fetching recipe '\(identity.recipe)'")
+        }
+        func tagCount() throws(Failure) -> Int {
+            try git(["for-each-ref", "--format=x", "refs/tags"], failing: "fetch-failed", exit: .unavailable).split(separator: "\n").count
+        }
+        let before = isClone ? try tagCount() : 0
+        let remotes = try git(["remote"], failing: "fetch-failed", exit: .unavailable).split(separator: "\n")
+        guard remotes.contains("origin") else { return (false, before, before) }
+        if isClone {
+            _ = try git(["fetch", "--quiet", "--atomic", "--prune", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"],
+                        failing: "fetch-failed", exit: .unavailable)
+        }
+        if let ref, (try? resolve(ref: ref)) == nil {
+            let spec = ref.hasPrefix("refs/") ? "+\(ref):\(ref)" : ref
+            _ = try git(["fetch", "--quiet", "origin", spec], failing: "fetch-failed", exit: .unavailable)
+        }
+        return (true, before, try tagCount())
+    }
+
+    func validRef(_ ref: String) throws(Failure) -> String {
+        guard !ref.isEmpty, !ref.hasPrefix("-"), !ref.contains(where: { $0 == " " || $0 == "\n" || $0 == "\0" || $0 == "\r" || $0 == ":" }) else {
+            throw Failure.usage("invalid ref '\(ref)'")
+        }
+        return ref
+    }
+
     /// The commit REF (a PR head: branch, tag or commit) names in the recipe clone; 66
     /// `no-such-ref` when the clone does not have it (fetch first), 64 for a malformed ref.
     public func resolve(ref: String) throws(Failure) -> String {
-        guard !ref.isEmpty, !ref.hasPrefix("-"), !ref.contains(where: { $0 == " " || $0 == "\n" || $0 == "\0" || $0 == "\r" }) else {
-            throw Failure.usage("invalid ref '\(ref)'")
-        }
-        return try git(["rev-parse", "--verify", "--quiet", "--end-of-options", "\(ref)^{commit}"], failing: "no-such-ref")
+        try git(["rev-parse", "--verify", "--quiet", "--end-of-options", "\(try validRef(ref))^{commit}"], failing: "no-such-ref")
     }
 
     /// Checks out REF (a PR head) in the recipe clone for a chaos deploy of it, runs `body`, and
