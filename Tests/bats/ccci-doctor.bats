@@ -75,7 +75,7 @@ is() {
     state_before=$(find "$CCCI_STATE" -printf '%p %m %s\n' | sort)
     doctor
     assert_success
-    for c in tools abra abra-version abra-help:app-new abra-help:app-deploy abra-help:app-undeploy abra-help:app-remove \
+    for c in tools abra abra-version abra-help:app-new abra-help:app-deploy abra-help:app-undeploy abra-help:app-remove abra-help:recipe-fetch \
         infra-file env-files docker swarm live-restore volume-driver stack-names recipe:custom-html state-format state-permissions \
         disk keycloak-reachable keycloak-admin-login keycloak-token-refresh health:custom-html alert-relay; do
         is "$c" ok
