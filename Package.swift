@@ -17,10 +17,11 @@ let commands = [
     "ccci-canon",
     "ccci-promote",
     "ccci-realm",
+    "ccci-migrate",
 ]
 
 // Commands that read or write snapshots link the archive library too; the others stay small.
-let archiveCommands: Set<String> = ["ccci-snap", "ccci-restore", "ccci-canon", "ccci-promote"]
+let archiveCommands: Set<String> = ["ccci-snap", "ccci-restore", "ccci-canon", "ccci-promote", "ccci-migrate"]
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),

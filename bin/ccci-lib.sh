@@ -34,7 +34,8 @@ valid_name() {
     [ "${#1}" -le 63 ]
 }
 
-# field JSON FILTER: one value out of a JSON text (empty for null).
+# field JSON FILTER: one value out of a JSON text (empty for null, and for false: test booleans
+# against "true" only).
 field() {
     printf '%s' "$1" | jq -r "$2 // empty"
 }
@@ -129,4 +130,39 @@ fetch_recipe() {
         ;;
     *) exit "$fetch_rc" ;;
     esac
+}
+
+# health_spec APP RECIPE: what "healthy" means for APP, in one place for the reconciler and the
+# canonical advance. Sets health_path and prepends the spec's ccci-health arguments (quoted
+# words) to health_args, so arguments given on the command line come later and win. The spec is
+# $CCCI_HEALTH_DIR/APP.json (default /etc/ci-warm/health/APP.json):
+#     {"path": "/realms/master", "expect": "200", "json_path": "realm=master", "args": ["--resolve", "..."]}
+# else the built-in one for RECIPE (keycloak: /realms/master answering 200 with realm=master,
+# since Keycloak 24+ redirects / to its console; traefik: / answering at all, 200-404, since a
+# proxy with no route for its own name says 404), else / answering 200. A spec file that is not
+# valid is a usage error (64): never guessed at.
+health_spec() {
+    spec_dir=${CCCI_HEALTH_DIR:-/etc/ci-warm/health}
+    if [ -e "$spec_dir/$1.json" ]; then
+        spec=$(jq -ce '
+            if type == "object"
+               and ((.path // "/") | type == "string" and startswith("/"))
+               and ((.expect // "200") | tostring | test("^[1-5][0-9][0-9](,[1-5][0-9][0-9])*$"))
+               and ((.json_path // "a=b") | type == "string" and test("="))
+               and ((.args // []) | type == "array" and all(type == "string"))
+               and (keys - ["path", "expect", "json_path", "args"] | length == 0)
+            then . else error("invalid") end' "$spec_dir/$1.json" 2>/dev/null) ||
+            die 64 bad-health-spec "invalid health spec '$spec_dir/$1.json': expected {path, expect, json_path, args}"
+    else
+        case $2 in
+        keycloak) spec='{"path": "/realms/master", "expect": "200", "json_path": "realm=master"}' ;;
+        traefik) spec='{"path": "/", "expect": "200,301,302,307,308,401,403,404"}' ;;
+        *) spec='{}' ;;
+        esac
+    fi
+    # shellcheck disable=SC2034 # read by the script that sourced this file
+    health_path=$(printf '%s' "$spec" | jq -r '.path // "/"')
+    spec_args=$(printf '%s' "$spec" | jq -r '[(if .expect then "--expect", (.expect | tostring) else empty end),
+        (if .json_path then "--json-path", .json_path else empty end), (.args // [])[]] | map(@sh) | join(" ")')
+    health_args="$spec_args $health_args"
 }

@@ -10,7 +10,7 @@ let command = Command(
             options: [
                 .value("app", "APP", "the app the alert is about (required)"),
                 .value("kind", "KIND", "rollback, held-major, held-manual-migration, held-policy, held-unparsable, restore-failed, health-failed, sweep-failed, snapshot-failed, advance-failed, not-deployed, porcelain-failed, interrupted, unit-failed, fetch-failed (required)"),
-                .value("message", "TEXT", "one line for a person"),
+                .value("message", "TEXT", "one line for a person (line breaks become spaces)"),
             ]),
         Subcommand("list", summary: "open alerts as JSON Lines, oldest first", options: [.flag("all", "include the archive (relayed and acknowledged)")]),
         Subcommand("ack", summary: "acknowledge an open alert (moves it to the archive)", operands: [.required("ID", "the alert's id")]),
@@ -39,15 +39,19 @@ command.main { run in
                 guard details.object != nil else { throw Failure.badData("alert details must be a JSON object") }
             }
         }
-        let (alert, new) = try box.raise(app: app, kind: kind, message: args.value("message"), details: details)
-        var out = alert.json
-        out["new"] = .bool(new)
-        return .ok(.object(out))
+        let message = args.value("message").flatMap(AlertBox.oneLine)
+        try box.raise(app: app, kind: kind, message: message, details: details) { (alert, new) throws(SystemError) in
+            var out = alert.json
+            out["new"] = .bool(new)
+            try run.emit(.object(out))
+        }
+        return .ok(nil)
     case "list":
         for alert in try box.list(archived: args.flag("all")) { try run.emit(.object(alert.json)) }
         return .ok(nil)
     case "ack":
-        return .ok(.object(try box.acknowledge(args.operand("ID")!).json))
+        try box.acknowledge(args.operand("ID")!) { (alert) throws(SystemError) in try run.emit(.object(alert.json)) }
+        return .ok(nil)
     default:
         let line = try args.require("exec")
         let timeout = try args.seconds("timeout") ?? 60

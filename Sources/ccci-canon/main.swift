@@ -23,7 +23,7 @@ let command = Command(
         Subcommand("history", summary: "the app's provenance (history.jsonl), as JSON Lines", operands: app),
         Subcommand("log", summary: "append an event to the app's history",
             options: locking + [.value("event", "EVENT", "promoted, rolled-back, upgraded, held, restore-failed, ... (required)"),
-                                .repeated("field", "KEY=VALUE", "a string field of the event"),
+                                .repeated("field", "KEY=VALUE", "a string field of the event (KEY: a-z 0-9 _, a letter first, not at, event or app)"),
                                 .flag("stdin", "also read a JSON object of fields on stdin")], operands: app),
         Subcommand("last-good", summary: "the last version of a live-warm app that passed the health gate (exit 1 when none)",
             options: locking + [.value("set", "VERSION", "record VERSION as the last good one")], operands: app),
@@ -45,7 +45,14 @@ command.main { run in
         guard let r = try registry.record(appName!) else { throw Failure(.noInput, "no-record", "app '\(appName!)' has no canonical record") }
         return .ok(r.json)
     case "list":
-        for a in try registry.apps() { if let r = try registry.record(a) { try run.emit(r.json) } }
+        for a in try registry.apps() {
+            let legacy = try LegacyState.markers(a, state: state)
+            if !legacy.isEmpty {
+                try run.emit(["app": .string(a.value), "legacy": true, "code": .string(LegacyState.code), "markers": .array(legacy.map { .string($0) })])
+            } else if let r = try registry.record(a) {
+                try run.emit(r.json)
+            }
+        }
         return .ok(nil)
     case "has":
         let verdict = try state.withAppLock(appName!, wait: wait) { _ in
@@ -66,23 +73,24 @@ command.main { run in
             return .ok(r.json)
         }
     case "history":
-        for line in try registry.history(appName!) { try run.emit(line) }
+        let events = try registry.history(appName!) { run.note("history of '\(appName!)' line \($0) is torn (an interrupted append): skipped") }
+        for line in events { try run.emit(line) }
         return .ok(nil)
     case "log":
         let event = try args.require("event")
         guard Name.isValid(event) else { throw Failure.usage("invalid event '\(event)'") }
-        var fields = JSONObject()
+        var given: JSONObject? = nil
         if args.flag("stdin") {
             let input = try StandardInput.readAll(limit: 1 << 20)
             guard case .object(let o)? = try? JSON.parse(input) else { throw Failure.badData("--stdin expects a JSON object") }
-            fields = o
+            given = o
         }
-        for f in args.values("field") {
-            guard let eq = f.firstIndex(of: "="), eq != f.startIndex else { throw Failure.usage("invalid --field '\(f)': expected KEY=VALUE") }
-            fields[String(f[..<eq])] = .string(String(f[f.index(after: eq)...]))
+        let fields = try Registry.historyFields(arguments: args.values("field"), stdin: given)
+        let answer: JSON = ["app": .string(appName!.value), "event": .string(event)]
+        try state.withAppLock(appName!, wait: wait) { _ in
+            try registry.appendHistory(appName!, event: event, fields: fields) { () throws(SystemError) in try run.emit(answer) }
         }
-        try state.withAppLock(appName!, wait: wait) { _ in try registry.appendHistory(appName!, event: event, fields: fields) }
-        return .ok(["app": .string(appName!.value), "event": .string(event)])
+        return .ok(nil)
     case "last-good":
         if let v = args.value("set") {
             guard RecipeVersion(v) != nil else { throw Failure.usage("invalid version '\(v)'") }

@@ -12,10 +12,12 @@ let command = Command(
         .value("markers", "FILE", "phrases that mean 'manual migration', one per line (replaces the defaults)"),
         .value("policy", "POLICY", "largest bump taken: patch, minor or all", environment: "CCCI_GATE_POLICY", default: "minor"),
     ],
-    exits: [(.ok, "apply (a newer safe version) or noop (nothing newer)"), (.no, "hold: newer versions exist, none is safe")],
+    exits: [(.ok, "apply (a newer safe version) or noop (nothing newer)"),
+            (.no, "hold: newer versions exist and none is safe, or none on offer could be read")],
     notes: """
         stdin (when no --version is given): a JSON array of versions, a JSON object with a
-        'versions' array, or one version per line (e.g. `git tag`).
+        'versions' array, or one version per line (e.g. `git tag`; CRLF accepted). No versions at
+        all is an error (65), never a noop.
         output: {"decision","current","target","latest","policy","bump","latest_bump","held",
         "alert","notes_read"}; see docs/commands/ccci-gate.md.
         """)
@@ -28,6 +30,7 @@ command.main { run in
     if candidates.isEmpty {
         if StandardInput.isTerminal { throw Failure.usage("no versions: give --version or pipe them on stdin") }
         candidates = try Gate.parseCandidates(StandardInput.readAll())
+        try Gate.requireCandidates(candidates)
     }
     let markers = try Gate.loadMarkers(args.value("markers"))
     let notes = try Gate.openNotes(args.value("notes"))

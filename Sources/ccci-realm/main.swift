@@ -11,7 +11,7 @@ let command = Command(
     summary: "per-run Keycloak realms: name, create (realm, client, user), check, delete, list, reap orphans",
     subcommands: [
         Subcommand("name", summary: "print the realm name <parent>-<hex> of a run",
-            operands: [.required("PARENT", "what uses the realm, e.g. the dependent recipe"), .required("HEX", "the run's 6 hex digits, or its cold domain or stack")]),
+            operands: [.required("PARENT", "what uses the realm, e.g. the dependent recipe"), .required("HEX", "the run's 6 hex digits, or its whole cold domain <recipe[:4]>-<hex>.<base> or stack")]),
         Subcommand("create", summary: "create the run's realm, enabled and tagged, with a confidential client and a user that can log in; completes a half-made one",
             options: RealmSpec.options + [.value("out", "FILE", "write the credentials to FILE (mode 0600) and leave the secrets out of stdout")] + server + admin,
             operands: [realm]),

@@ -6,7 +6,7 @@ let command = Command(
     summary: "decide whether a comment (or a comment webhook) asks for a CI run",
     options: [
         .flag("event", "stdin is an issue_comment webhook payload (GitHub, Gitea, Forgejo), not a comment body"),
-        .value("ignore-authors", "LOGINS", "comma-separated logins whose comments never trigger (e.g. the CI bot)", environment: "CCCI_TRIGGER_IGNORE_AUTHORS"),
+        .value("ignore-authors", "LOGINS", "comma-separated logins whose comments never trigger (e.g. the CI bot); case is ignored", environment: "CCCI_TRIGGER_IGNORE_AUTHORS"),
         .flag("record", "with --event: remember the comment id under the state directory, so a redelivery is a duplicate"),
         StateRoot.option,
     ],
@@ -30,10 +30,16 @@ command.main { run in
     guard let event = try Trigger.event(from: payload) else {
         return .no(["trigger": false, "mode": nil, "reason": "not-a-comment-event"])
     }
-    let ignoring = Set((args.value("ignore-authors") ?? "").split(separator: ",").map { $0.trimmingCharacters() })
+    let ignoring = Trigger.logins(args.value("ignore-authors") ?? "")
+    // Only a trigger touches the state directory: anything else writes nothing, not even triggers/.
+    var decision = try Trigger.decide(event, ignoring: ignoring, seen: nil)
     var seen: FileDescriptor? = nil
-    if args.flag("record") { seen = try StateRoot(args).open(["triggers"], create: true) }
     defer { seen?.closeQuietly() }
-    let decision = try Trigger.decide(event, ignoring: ignoring, seen: seen)
-    return Outcome(decision.mode == nil ? .no : .ok, .object(decision.json))
+    if decision.mode != nil, args.flag("record") {
+        seen = try StateRoot(args).open(["triggers"], create: true)
+        decision = try Trigger.decide(event, ignoring: ignoring, seen: seen)
+    }
+    // The answer is written here, so a failed write can undo the record.
+    try decision.deliver(in: seen) { () throws(SystemError) in try run.emit(.object(decision.json)) }
+    return Outcome(decision.mode == nil ? .no : .ok, nil)
 }

@@ -100,3 +100,65 @@ teardown() { teardown_scratch; }
     run --separate-stderr ccci-alert nope
     assert_json_error ccci-alert 64
 }
+
+@test "raise with an answer that cannot be written leaves nothing raised (74), so a retry is new" {
+    for sink in '>&-' '>/dev/full'; do
+        rm -rf "$CCCI_STATE"
+        run --separate-stderr sh -c "ccci-alert raise --app keycloak --kind rollback </dev/null $sink"
+        [ "$status" -eq 74 ] || fail "$sink: exit $status"
+        error_line | jq -e '.error.exit == 74'
+        [ -z "$(ls -A "$CCCI_STATE/alerts" | grep -v '^archive$')" ]
+        run --separate-stderr ccci-alert raise --app keycloak --kind rollback </dev/null
+        echo "$output" | jq -e '.new == true and .count == 1'
+        # an update that cannot be answered is undone too
+        run --separate-stderr sh -c "ccci-alert raise --app keycloak --kind rollback --message changed </dev/null $sink"
+        [ "$status" -eq 74 ]
+        run ccci-alert list
+        echo "$output" | jq -e '.count == 1 and .message == null'
+    done
+}
+
+@test "a --message with line breaks is stored as one line" {
+    run --separate-stderr ccci-alert raise --app keycloak --kind rollback --message $'first\nsecond\r\n\tthird\u2028fourth' </dev/null
+    assert_success
+    echo "$output" | jq -e '.message == "first second third fourth"'
+    [ "$(wc -l <"$CCCI_STATE"/alerts/*.json)" -eq 1 ]
+}
+
+@test "a symlinked alerts/ is 73, not 66 missing; a device as the state directory too" {
+    mkdir -p "$CCCI_STATE" "$SCRATCH/elsewhere"
+    ln -s "$SCRATCH/elsewhere" "$CCCI_STATE/alerts"
+    for sub in list 'raise --app a --kind rollback'; do
+        run --separate-stderr ccci-alert $sub </dev/null
+        assert_json_error ccci-alert 73
+    done
+    [ -z "$(ls -A "$SCRATCH/elsewhere")" ]
+    run --separate-stderr ccci-alert list --state /dev/full
+    assert_json_error ccci-alert 73
+}
+
+@test "an id inside an alert file never builds a path: the file name is the id" {
+    mkdir -p "$CCCI_STATE/alerts"
+    id=20261201T000000.000Z-keycloak-rollback
+    echo '{"id":"../../outside","app":"keycloak","kind":"rollback","state":"open","count":1}' >"$CCCI_STATE/alerts/$id.json"
+    echo '{"id":"x","app":"a","kind":"rollback"}' >"$CCCI_STATE/alerts/Not-Ours.json"
+    run --separate-stderr ccci-alert relay --exec true
+    assert_success
+    [ ! -e "$SCRATCH/outside.json" ]
+    [ -f "$CCCI_STATE/alerts/archive/$id.json" ]
+    jq -e --arg id "$id" '.id == $id' "$CCCI_STATE/alerts/archive/$id.json"
+    [ -f "$CCCI_STATE/alerts/Not-Ours.json" ]
+}
+
+@test "ack with an answer that cannot be written leaves the alert open (74)" {
+    id=$(ccci-alert raise --app keycloak --kind rollback </dev/null | jq -r .id)
+    for sink in '>&-' '>/dev/full'; do
+        run --separate-stderr sh -c "ccci-alert ack '$id' $sink"
+        [ "$status" -eq 74 ] || fail "$sink: exit $status"
+        [ -f "$CCCI_STATE/alerts/$id.json" ]
+        [ ! -e "$CCCI_STATE/alerts/archive/$id.json" ]
+    done
+    run --separate-stderr ccci-alert ack "$id"
+    assert_success
+    echo "$output" | jq -e '.state == "acked"'
+}

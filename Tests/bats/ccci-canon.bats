@@ -128,3 +128,105 @@ teardown() { teardown_scratch; }
     echo "$output" | jq -e 'select(.app == "oldapp") | .action == "kept" and .reason == "busy"'
     [ -d "$CCCI_STATE/oldapp" ]
 }
+
+@test "log --field refuses reserved keys and keys that are not plain identifiers (64), writing nothing" {
+    before=$(cat "$CCCI_STATE/custom-html/history.jsonl" 2>/dev/null || true)
+    for f in at=x event=x app=other 'with space=x' 'Upper=x' '1st=x' 'a.b=x' $'a\nb=x' '=x' 'noequals'; do
+        run --separate-stderr ccci-canon log custom-html --event held --field "$f"
+        assert_json_error ccci-canon 64
+    done
+    [ "$(cat "$CCCI_STATE/custom-html/history.jsonl" 2>/dev/null || true)" = "$before" ]
+}
+
+@test "log --stdin refuses reserved and bad keys too (65); a --field wins over the same stdin key" {
+    for j in '{"app":"other"}' '{"at":"1970"}' '{"a b":1}'; do
+        run --separate-stderr ccci-canon log custom-html --event held --stdin <<<"$j"
+        assert_json_error ccci-canon 65
+    done
+    run --separate-stderr ccci-canon log custom-html --event held --stdin --field reason=flag <<<'{"reason":"stdin","n":1}'
+    assert_success
+    run ccci-canon history custom-html
+    echo "${lines[-1]}" | jq -e '.reason == "flag" and .n == 1 and .app == "custom-html"'
+}
+
+@test "history: a corrupt line in the middle is 65 with its line number, not skipped" {
+    ccci-canon log custom-html --event held --field reason=a >/dev/null
+    n=$(wc -l <"$CCCI_STATE/custom-html/history.jsonl")
+    echo 'not json' >>"$CCCI_STATE/custom-html/history.jsonl"
+    ccci-canon log custom-html --event held --field reason=b >/dev/null
+    run --separate-stderr ccci-canon history custom-html
+    assert_json_error ccci-canon 65
+    error_line | jq -e --argjson l "$((n + 1))" '.error.code == "corrupt-history" and .error.details.line == $l'
+}
+
+@test "history: a torn last line is skipped with a note; the next append cuts it off" {
+    ccci-canon log custom-html --event held --field reason=a >/dev/null
+    printf '{"torn":' >>"$CCCI_STATE/custom-html/history.jsonl"
+    run --separate-stderr ccci-canon history custom-html
+    assert_success
+    echo "${lines[-1]}" | jq -e '.reason == "a"'
+    ccci-canon log custom-html --event held --field reason=b >/dev/null
+    [ "$(grep -c torn "$CCCI_STATE/custom-html/history.jsonl")" -eq 0 ]
+    run --separate-stderr ccci-canon history custom-html
+    assert_success
+}
+
+@test "enrolled accepts a CRLF list (and a BOM)" {
+    printf '\357\273\277custom-html\r\n# c\r\nkeycloak\r\n' >"$SCRATCH/crlf"
+    run --separate-stderr ccci-canon enrolled --enrolled "$SCRATCH/crlf"
+    assert_success
+    echo "$output" | jq -e '.enrolled == ["custom-html","keycloak"]'
+}
+
+@test "a symlinked app directory is 73, not 66 missing" {
+    mkdir -p "$CCCI_STATE" "$SCRATCH/elsewhere"
+    ln -s "$SCRATCH/elsewhere" "$CCCI_STATE/linked"
+    run --separate-stderr ccci-canon history linked
+    assert_json_error ccci-canon 73
+    run --separate-stderr ccci-canon log linked --event held
+    assert_json_error ccci-canon 73
+    [ -z "$(ls -A "$SCRATCH/elsewhere")" ]
+}
+
+@test "a record whose domain or recipe is not a valid name is bad data (65), not used" {
+    for edit in '.domain = "warm-x.test.local;rm -rf /"' '.domain = "../../x"' '.recipe = "../etc"' '.recipe = "a b"'; do
+        mkdir -p "$CCCI_STATE/crafted"
+        jq -c --arg d 'x' "$edit" <<<'{"app":"crafted","recipe":"crafted","domain":"warm-crafted.test.local","version":"1.0.0+1","commit":null,"status":"idle","run":null,"manifest_digest":"'"$(printf 'a%.0s' $(seq 64))"'","promoted_at":"t","updated_at":"t"}' >"$CCCI_STATE/crafted/canonical.json"
+        run --separate-stderr ccci-canon show crafted
+        assert_json_error ccci-canon 65
+    done
+}
+
+@test "an enrolment list behind a symlink (NixOS environment.etc) is read; a directory or FIFO is 65" {
+    printf 'custom-html\n' >"$SCRATCH/list"
+    ln -s "$SCRATCH/list" "$SCRATCH/linked"
+    run --separate-stderr ccci-canon enrolled --enrolled "$SCRATCH/linked"
+    assert_success
+    echo "$output" | jq -e '.enrolled == ["custom-html"]'
+    mkfifo "$SCRATCH/fifo"
+    for f in "$SCRATCH" "$SCRATCH/fifo"; do
+        run --separate-stderr timeout 10 ccci-canon enrolled --enrolled "$f"
+        assert_json_error ccci-canon 65
+    done
+}
+
+@test "log with an answer that cannot be written takes the event back (74)" {
+    ccci-canon log custom-html --event held --field reason=a >/dev/null
+    before=$(cat "$CCCI_STATE/custom-html/history.jsonl")
+    for sink in '>&-' '>/dev/full'; do
+        run --separate-stderr sh -c "ccci-canon log custom-html --event held --field reason=b $sink"
+        [ "$status" -eq 74 ] || fail "$sink: exit $status"
+        error_line | jq -e '.error.exit == 74'
+        [ "$(cat "$CCCI_STATE/custom-html/history.jsonl")" = "$before" ]
+    done
+}
+
+@test "a record filed under another app's directory is bad data (65); set-status writes nothing" {
+    mkdir -p "$CCCI_STATE/crafted"
+    jq -c '.app = "victim"' <<<'{"app":"crafted","recipe":"crafted","domain":"warm-crafted.test.local","version":"1.0.0+1","commit":null,"status":"idle","run":null,"manifest_digest":"'"$(printf 'a%.0s' $(seq 64))"'","promoted_at":"t","updated_at":"t"}' >"$CCCI_STATE/crafted/canonical.json"
+    run --separate-stderr ccci-canon show crafted
+    assert_json_error ccci-canon 65
+    run --separate-stderr ccci-canon set-status crafted deployed
+    assert_json_error ccci-canon 65
+    [ ! -e "$CCCI_STATE/victim" ]
+}

@@ -17,6 +17,9 @@ load helpers
     assert_output --regexp 'result: fail:custom-html@[0-9a-f]+  \(exit 1\)'
     assert_output --partial '(unchanged); never promoted: false'
     assert_output --partial '"reason":"duplicate"'
+    assert_output --partial 'has: {"has":false,"reason":"legacy-state"}'
+    assert_output --partial '"action":"migrated"'
+    assert_output --partial 'has: {"has":true,"version":"1.11.0+1.29.0"}'
     [ ! -e /tmp/ccci-demo-bats/dockerd.pid ]
     ! pgrep -f "data-root /tmp/ccci-demo-bats" >/dev/null
 }

@@ -149,3 +149,162 @@ teardown() { teardown_scratch; }
     assert_success
     echo "$output" | jq -e '.target == "1.699.0+2.699.0" and .notes_read == 999 and (.held | length) == 300'
 }
+
+# A recipe clone as abra leaves it: tagged releases, HEAD detached at the deployed tag.
+make_clone() {
+    G=$SCRATCH/clone
+    export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x
+    git init -q -b main "$G"
+    mkdir "$G/releaseNotes"
+    echo v1 >"$G/compose.yml"
+    git -C "$G" add -A && git -C "$G" commit -qm one && git -C "$G" tag -a -m 1.0.0+1 1.0.0+1
+    echo v2 >"$G/compose.yml"
+    echo "Images updated." >"$G/releaseNotes/1.1.0+1.md"
+    git -C "$G" add -A && git -C "$G" commit -qm two && git -C "$G" tag -a -m 1.1.0+1 1.1.0+1
+}
+
+@test "git: notes amended on the branch after tagging hold although HEAD is detached at a tag" {
+    make_clone
+    echo "Update: a manual migration is needed." >"$G/releaseNotes/1.1.0+1.md"
+    git -C "$G" commit -qam "notes: amend 1.1.0"
+    git -C "$G" checkout -q 1.1.0+1
+    git -C "$G" checkout -q 1.0.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" <<<"$(git -C "$G" tag)"
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .alert == "held-manual-migration"'
+    echo "$output" | jq -e '.held[0].reasons[0] | .reason == "manual-migration" and .rev == "refs/heads/main" and .line == 1'
+}
+
+@test "git: notes on the fetched remote branch count too" {
+    make_clone
+    git clone -q "$G" "$SCRATCH/c2"
+    echo "Breaking change: the port moved." >"$G/releaseNotes/1.1.0+1.md"
+    git -C "$G" commit -qam "notes: amend 1.1.0"
+    git -C "$SCRATCH/c2" fetch -q origin
+    git -C "$SCRATCH/c2" checkout -q 1.0.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/c2" --version 1.1.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0] | .reason == "manual-migration" and (.rev | startswith("refs/remotes/origin/"))'
+}
+
+@test "git: clean notes in a clone apply" {
+    make_clone
+    git -C "$G" checkout -q 1.0.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.1.0+1
+    assert_success
+    echo "$output" | jq -e '.decision == "apply" and .target == "1.1.0+1" and .notes_read == 1'
+}
+
+@test "git: when git cannot answer the gate holds with git's reason (no fallback to the work tree)" {
+    make_clone
+    git -C "$G" checkout -q 1.0.0+1
+    # git missing
+    run --separate-stderr env PATH="$BIN" "$BIN/ccci-gate" --current 1.0.0+1 --notes "$G" --version 1.1.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .alert == "held-manual-migration" and .held[0].reasons[0].reason == "notes-unreadable"'
+    # a broken clone
+    mkdir -p "$SCRATCH/broken/releaseNotes"
+    echo "gitdir: $SCRATCH/nowhere" >"$SCRATCH/broken/.git"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/broken" --version 1.1.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable" and (.held[0].reasons[0].detail | startswith("git:"))'
+    # a .git that is a dangling symlink: still a clone, not a plain directory to read
+    mkdir -p "$SCRATCH/dangling/releaseNotes"
+    ln -s "$SCRATCH/nowhere" "$SCRATCH/dangling/.git"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/dangling" --version 1.1.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
+    # a tag the clone does not have
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.2.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
+}
+
+@test "git: a clone git refuses as of dubious ownership is a hold" {
+    [ "$(id -u)" = 0 ] || skip "needs root to hand the clone to another user"
+    make_clone
+    git -C "$G" checkout -q 1.0.0+1
+    chown -R nobody "$G"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.1.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
+}
+
+@test "git: a notes file committed as a symlink is notes-unreadable" {
+    make_clone
+    ln -s ../compose.yml "$G/releaseNotes/1.2.0+1.md"
+    git -C "$G" add -A && git -C "$G" commit -qm three && git -C "$G" tag -a -m 1.2.0+1 1.2.0+1
+    git -C "$G" checkout -q 1.1.0+1
+    run --separate-stderr ccci-gate --current 1.1.0+1 --notes "$G" --version 1.2.0+1
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
+}
+
+@test "a symlinked notes file or notes directory in a plain directory is notes-unreadable" {
+    echo "Images updated." >"$SCRATCH/elsewhere"
+    ln -s "$SCRATCH/elsewhere" "$R/releaseNotes/10.7.9+26.6.2.md"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --version 10.7.9+26.6.2
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
+    mkdir "$SCRATCH/r2" "$SCRATCH/notes"
+    ln -s "$SCRATCH/notes" "$SCRATCH/r2/releaseNotes"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$SCRATCH/r2" --version 10.7.9+26.6.2
+    assert_failure 1
+    echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
+}
+
+@test "CRLF: a version list, a markers file and notes with CRLF line ends work" {
+    printf '10.7.1+26.6.2\r\n10.7.9+26.6.2\r\n10.8.0+26.7.0\r\n' >"$SCRATCH/crlf"
+    printf 'run the upgrade script\r\n# comment\r\n' >"$SCRATCH/markers"
+    printf 'Please run the upgrade\r\nscript first.\r\n' >"$R/releaseNotes/10.8.0+26.7.0.md"
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --markers "$SCRATCH/markers" <"$SCRATCH/crlf"
+    assert_success
+    echo "$output" | jq -e '.target == "10.7.9+26.6.2" and (.held | length) == 1'
+    echo "$output" | jq -e '.held[0].reasons[0] | .phrase == "run the upgrade script" and .line == 1'
+}
+
+@test "wording: plurals, no-break and other Unicode spaces, invisible characters still match" {
+    for text in 'Two manual migrations are required.' $'Manual\u00a0migration.' $'manual\u2009migration' \
+        $'Breaking\u3000changes ahead' $'man\u00adual migration' $'MANUAL\u200bMIGRATIONS' 'No manual migrations needed.'; do
+        printf '%s\n' "$text" >"$R/releaseNotes/10.7.9+26.6.2.md"
+        run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --version 10.7.9+26.6.2
+        assert_failure 1
+        echo "$output" | jq -e '.held[0].reasons[0].reason == "manual-migration"'
+    done
+}
+
+@test "no versions at all is an error (65), never a noop" {
+    for input in '' $'\n\n' '[]' '{"versions":[]}' $'\r\n'; do
+        run --separate-stderr ccci-gate --current 1.0.0+1 <<<"$input"
+        assert_json_error ccci-gate 65
+        [ "$(error_line | jq -r .error.code)" = no-versions ]
+    done
+}
+
+@test "every candidate unparsable is a hold with an alert" {
+    printf 'latest\nRELEASE.2024\n' >"$SCRATCH/junk"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/junk"
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .alert == "held-unparsable"'
+    printf '{"versions":["1.0.0+1 ","v1.1"]}' >"$SCRATCH/junk"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/junk"
+    assert_failure 1
+    echo "$output" | jq -e '.decision == "hold" and .alert == "held-unparsable"'
+    # the current version read beside an odd tag: the list was read; noop, the tag reported
+    printf '1.0.0+1\nlatest\n' >"$SCRATCH/junk"
+    run --separate-stderr ccci-gate --current 1.0.0+1 <"$SCRATCH/junk"
+    assert_success
+    echo "$output" | jq -e '.decision == "noop" and .held[0].reasons[0].reason == "unparsable"'
+}
+
+@test "a markers file behind a symlink is read (as NixOS /etc files are); a FIFO or directory is 65, not a hang" {
+    echo "run the upgrade script" >"$SCRATCH/markers.real"
+    ln -s "$SCRATCH/markers.real" "$SCRATCH/markers"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/markers"
+    assert_success
+    mkfifo "$SCRATCH/fifo"
+    run --separate-stderr timeout 10 ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/fifo"
+    assert_json_error ccci-gate 65
+    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH"
+    assert_json_error ccci-gate 65
+}

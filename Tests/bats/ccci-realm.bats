@@ -88,6 +88,31 @@ fast() { ccci-realm "$@" --retry-interval 0.05; }
     done
 }
 
+@test "name: the whole cold domain or stack must be of the scheme; garbage after the hex is 64" {
+    for good in lasu-4c0858.ci.example lasu-4c0858_ci_example a-b-4c0858.x.y l-4c0858.example lasu-4c0858_ci_exa; do
+        run --separate-stderr ccci-realm name lasu "$good"
+        assert_success
+        echo "$output" | jq -e '.realm == "lasu-4c0858"'
+    done
+    for bad in 'lasu-4c0858.ci.example;rm -rf /' $'lasu-4c0858.ci.example\n' $'lasu-4c0858.ci.example\nx' 'lasu-4c0858.ci.example/../x' \
+        'lasu-4c0858.ci.example%2F' 'lasu-4c0858.ci example' ' lasu-4c0858.ci.example' 'LASU-4C0858.ci.example' 'lasu-4c0858.' \
+        'lasu-4c0858' 'lasuu-4c0858.ci.example' '-4c0858.ci.example' 'x/lasu-4c0858.ci.example' 'lasu-4c0858_ci_ex;' \
+        'lasu-4c0858_' 'lasu-4c0858.ci.example.' 'lasu-4c0858..example' 'lasu-4c0858_ci__x'; do
+        run --separate-stderr ccci-realm name lasu "$bad"
+        assert_json_error ccci-realm 64
+    done
+}
+
+@test "reap: --live takes the same strict scheme; --grace speaks of minutes in its error" {
+    run --separate-stderr ccci-realm reap --live 'lasu-4c0858.ci.example;x' --url http://127.0.0.1:9 --admin-password-file /dev/null
+    assert_json_error ccci-realm 64
+    for grace in -1 1e3 abc inf 99999999; do
+        run --separate-stderr ccci-realm reap --live '' --grace "$grace" --url http://127.0.0.1:9 --admin-password-file /dev/null
+        assert_json_error ccci-realm 64
+        error_line | jq -e '.error.message | contains("minutes")'
+    done
+}
+
 @test "create -> check -> delete: a realm that works at once, then is gone" {
     run --separate-stderr ccci-realm create docs-aaa111
     assert_success

@@ -81,6 +81,19 @@ teardown() { porcelain_teardown; }
     ! jq -e --arg d "$D" 'select((.argv // .args // []) | tostring | (contains("undeploy") and contains($d)))' "$ABRA_DIR/.ccci-calls.jsonl" >/dev/null
 }
 
+@test "bootstrap: an app never deployed here is created (secrets, settings) and brought up at the newest release" {
+    D=$(th_domain boot)
+    th_track "$D"
+    A=(--domain "$D" --recipe custom-html)
+    run --separate-stderr ccci-reconcile custom-html "${A[@]}" --set TIMEOUT=60 --set LETS_ENCRYPT_ENV=
+    assert_success
+    assert_line --index 0 "bootstrapped:1.1.0+1.28.0"
+    [ "$(th_http "$D" /version)" = 1.1.0+1.28.0 ]
+    grep -qx 'TIMEOUT=60' "$(th_env_file "$D")"
+    grep -qx 'LETS_ENCRYPT_ENV=' "$(th_env_file "$D")"
+    [ "$(cat "$CCCI_STATE/custom-html/last_good")" = 1.1.0+1.28.0 ]
+}
+
 @test "held-major: an alert, and no undeploy, no snapshot, no churn" {
     touch "$SCRATCH/remake"
     th_release custom-html 2.0.0+2.0.0 --notes "Invasive." >/dev/null

@@ -101,3 +101,61 @@ trigger_text() {
     run --separate-stderr ccci-trigger --record <"$SCRATCH/comment"
     assert_json_error ccci-trigger 64
 }
+
+@test "an answer that cannot be written records nothing (74), so the redelivery triggers" {
+    for sink in '>&-' '>/dev/full'; do
+        rm -rf "$CCCI_STATE"
+        run --separate-stderr sh -c "ccci-trigger --event --record <\"\$1\" $sink" sh "$FIXTURES/webhooks/github-created-pr.json"
+        [ "$status" -eq 74 ] || fail "$sink: exit $status"
+        error_line | jq -e '.error.exit == 74 and .error.code == "io"'
+        [ ! -e "$CCCI_STATE/triggers/github-2503417765" ]
+        run --separate-stderr ccci-trigger --event --record <"$FIXTURES/webhooks/github-created-pr.json"
+        assert_success
+        echo "$output" | jq -e '.trigger == true'
+    done
+}
+
+@test "--ignore-authors ignores case and empty entries, as forges compare logins" {
+    for list in CCCI-BOT ' Ccci-Bot ,' ',ccci-bot,,'; do
+        run --separate-stderr ccci-trigger --event --ignore-authors "$list" <"$FIXTURES/webhooks/gitea-ci-bot.json"
+        assert_failure 1
+        echo "$output" | jq -e '.reason == "ignored-author"'
+    done
+    run --separate-stderr ccci-trigger --event --ignore-authors ',' <"$FIXTURES/webhooks/gitea-ci-bot.json"
+    assert_success
+}
+
+@test "an empty or blank login is 65, as the page says" {
+    for login in '""' '"  "' '"a\nb"'; do
+        jq --argjson l "$login" '.comment.user.login = $l' "$FIXTURES/webhooks/github-created-pr.json" >"$SCRATCH/p.json"
+        run --separate-stderr ccci-trigger --event <"$SCRATCH/p.json"
+        assert_json_error ccci-trigger 65
+    done
+}
+
+@test "a deleted comment, and any other action, give documented reasons" {
+    for a in deleted:deleted edited:edited pinned:not-created 'x;rm -rf /:not-created'; do
+        jq --arg a "${a%%:*}" '.action = $a' "$FIXTURES/webhooks/github-created-pr.json" >"$SCRATCH/p.json"
+        run --separate-stderr ccci-trigger --event <"$SCRATCH/p.json"
+        assert_failure 1
+        echo "$output" | jq -e --arg r "${a##*:}" '.reason == $r'
+    done
+}
+
+@test "a symlinked triggers/ is 73 (not 66), a device as the state directory too, nothing recorded" {
+    mkdir -p "$CCCI_STATE" "$SCRATCH/elsewhere"
+    ln -s "$SCRATCH/elsewhere" "$CCCI_STATE/triggers"
+    run --separate-stderr ccci-trigger --event --record <"$FIXTURES/webhooks/github-created-pr.json"
+    assert_json_error ccci-trigger 73
+    [ -z "$(ls -A "$SCRATCH/elsewhere")" ]
+    run --separate-stderr ccci-trigger --event --record --state /dev/full <"$FIXTURES/webhooks/github-created-pr.json"
+    assert_json_error ccci-trigger 73
+}
+
+@test "with --record, a comment that is not a trigger writes nothing, not even the state directory" {
+    for f in github-edited github-bot github-quoted github-issue-not-pr; do
+        run --separate-stderr ccci-trigger --event --record <"$FIXTURES/webhooks/$f.json"
+        assert_failure 1
+    done
+    [ ! -e "$CCCI_STATE" ]
+}

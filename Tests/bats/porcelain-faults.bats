@@ -172,6 +172,47 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
     grep -q $'\tccci-app\tfetch ch .*--ref pr-1' "$FAULT_DIR/calls"
 }
 
+@test "reconcile: an app never deployed here is bootstrapped: created with secrets and the host's settings, newest release, health-gated" {
+    start reconcile
+    rm -f "$M/kc.exists" "$M/kc.deployed"
+    run -0 --separate-stderr ccci-reconcile kc --set LETS_ENCRYPT_ENV= --set TIMEOUT=600 --health-timeout 1 --deploy-timeout 1
+    assert_line --index 0 "bootstrapped:1.0.1+1"
+    grep -q $'\tccci-app\tnew kc --recipe kc --secrets --set LETS_ENCRYPT_ENV= --set TIMEOUT=600$' "$FAULT_DIR/calls"
+    [ "$(cat "$M/kc.deployed")" = 1.0.1+1 ]
+    [ "$(ccci-canon last-good kc | jq -r .last_good)" = 1.0.1+1 ]
+}
+
+@test "reconcile: a bootstrap that does not come up is unhealthy (2) and alerted" {
+    start reconcile
+    rm -f "$M/kc.exists" "$M/kc.deployed"
+    touch "$M/kc.unhealthy.1.0.1+1"
+    run -2 --separate-stderr run_reconcile
+    assert_line --index 0 "unhealthy:1.0.1+1"
+    [[ "$(alerts)" == *not-deployed* ]]
+}
+
+@test "health specs: one file per app, read by reconcile, advance and quick alike; built-in keycloak default; a bad spec is refused" {
+    start sweep
+    mkdir -p "$case_dir/health"
+    export CCCI_HEALTH_DIR=$case_dir/health
+    printf '%s\n' '{"path": "/healthz", "expect": "200,204", "args": ["--connect-to", "::127.0.0.1:1 x"]}' >"$CCCI_HEALTH_DIR/ch.json"
+    printf '%s\n' '{"path": "/ping"}' >"$CCCI_HEALTH_DIR/kc.json"
+    run -0 --separate-stderr run_sweep
+    grep -qF $'\tccci-health\t--timeout 1 --expect 200,204 --connect-to ::127.0.0.1:1 x http://warm-ch.test.local/healthz' "$FAULT_DIR/calls"
+    grep -qF $'\tccci-health\t--timeout 1 http://warm-kc.test.local/ping' "$FAULT_DIR/calls"
+    run -0 --separate-stderr ccci-quick ch --ref pr-1 --test true --health-timeout 1 --deploy-timeout 1
+    grep -qF 'http://warm-ch.test.local/healthz' "$FAULT_DIR/calls"
+    printf '%s\n' '{"path": "healthz"}' >"$CCCI_HEALTH_DIR/kc.json"
+    run -64 --separate-stderr run_reconcile
+    rm "$CCCI_HEALTH_DIR/kc.json"
+    printf '%s\n' 1.0.0+1 1.0.1+1 >"$M/keycloak.versions"; echo keycloak >"$M/keycloak.recipe"
+    touch "$M/keycloak.exists"; echo 1.0.0+1 >"$M/keycloak.deployed"; echo orig >"$M/keycloak.data"
+    mkdir -p "$ABRA_DIR/recipes/keycloak" && git -C "$ABRA_DIR/recipes/keycloak" init -q -b main 2>/dev/null || true
+    run --separate-stderr ccci-reconcile keycloak --health-timeout 1 --deploy-timeout 1
+    grep -qF $'\tccci-health\t--timeout 1 --expect 200 --json-path realm=master http://warm-keycloak.test.local/realms/master' "$FAULT_DIR/calls"
+    unset CCCI_HEALTH_DIR
+}
+
 @test "reconcile: --policy all is refused (majors are for people)" {
     start reconcile
     run -64 --separate-stderr ccci-reconcile kc --policy all
@@ -260,7 +301,7 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
 
 # The matrix: every story, every call in turn made to fail each way. Two stories at a time.
 @test "fault matrix: every story holds its invariants under every injected fault" {
-    printf '%s\n' reconcile reconcile:unhealthy stateless:unhealthy stateless:undeployable \
+    printf '%s\n' reconcile reconcile:unhealthy reconcile:bootstrap stateless:unhealthy stateless:undeployable \
         quick quick:red quick:unhealthy advance advance:unhealthy sweep |
         xargs -P 2 -I{} sh -c '"$1" "$2" >"$3/matrix.$2.log" 2>&1; echo "$?" >>"$3/matrix.$2.log"' _ \
             "$fault_here/matrix" {} "$BATS_FILE_TMPDIR"
@@ -268,6 +309,6 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
     total=$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | sed -n 's/^matrix [^:]*: \([0-9]*\) cases.*/\1/p' | paste -sd+ | bc)
     bad=$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | sed -n 's/.*, \([0-9]*\) violations$/\1/p' | paste -sd+ | bc)
     echo "# fault matrix: $total cases, $bad violations" >&3
-    [ "$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | grep -c ' violations$')" -eq 10 ]
+    [ "$(cat "$BATS_FILE_TMPDIR"/matrix.*.log | grep -c ' violations$')" -eq 11 ]
     [ "$bad" -eq 0 ]
 }

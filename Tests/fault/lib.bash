@@ -16,7 +16,7 @@ here=$fault_here repo=$fault_repo
 shims=$work/shims stubs=$work/stubs
 mkdir -p "$shims" "$stubs"
 for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote; do ln -s "$here/model-plumbing" "$stubs/$c"; done
-for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote ccci-gate ccci-lock ccci-alert \
+for c in ccci-app ccci-health ccci-snap ccci-restore ccci-canon ccci-promote ccci-gate ccci-lock ccci-alert ccci-migrate \
     ccci-reconcile ccci-quick ccci-advance ccci-sweep jq; do ln -s "$here/shim" "$shims/$c"; done
 export FAULT_SHIMS=$shims
 real=$work/real
@@ -68,6 +68,7 @@ setup_reconcile() {
     infra_versions
     case $story in *:unhealthy) touch "$M/kc.unhealthy.1.0.1+1" ;; esac
     case $story in reconcile:unhealthy) touch "$M/kc.migrates.1.0.1+1" ;; esac
+    case $story in *:bootstrap) rm -f "$M/kc.exists" "$M/kc.deployed" ;; esac
     case $story in *:undeployable) touch "$M/kc.undeployable.1.0.1+1" ;; esac
 }
 setup_stateless() { setup_reconcile; }

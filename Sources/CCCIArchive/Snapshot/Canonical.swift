@@ -10,6 +10,9 @@ public enum Canonical {
         func no(_ reason: String, _ detail: String? = nil) -> JSON {
             ["app": .string(app.value), "has": false, "reason": .string(reason), "detail": JSON(detail)]
         }
+        // The previous system's files are not ours to read: a clean no, so callers run cold.
+        let legacy = try LegacyState.markers(app, state: state)
+        if !legacy.isEmpty { return no(LegacyState.code, legacy.joined(separator: ", ")) }
         // Resolve an interrupted promotion or restore first: it may rewrite the record.
         let store = SnapshotStore(state: state, app: app)
         try store.recover()
@@ -46,6 +49,7 @@ public enum Canonical {
                 try report(.object(o))
             }
             if try registry.lastGood(app) != nil { try line("kept", "infra"); continue }
+            if try !LegacyState.markers(app, state: state).isEmpty { try line("kept", LegacyState.code); continue }
             guard let record = try registry.record(app) else { continue }
             let who = try AppIdentity(app: app, recipe: (try? Name(record.recipe)) ?? app, domain: record.domain)
             let dir = try state.app(app, create: false)

@@ -48,6 +48,7 @@ public struct SnapshotStore {
     public func manifest() throws(Failure) -> Manifest? {
         let dir = try appDirectory()
         defer { dir.closeQuietly() }
+        try refuseLegacy(in: dir)
         let bytes: [UInt8]?
         do { bytes = try AtomicFile.readIfExists("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
             throw Failure(error, doing: "reading the snapshot manifest of '\(app)'")
@@ -86,12 +87,14 @@ public struct SnapshotStore {
 
     /// Archives every volume and swaps the result in as the one known-good snapshot.
     /// With `verify`, the new archives are re-read and checked against their manifest before the
-    /// swap; `beforeSwap` runs last before it (promotion records its journal there).
+    /// swap; `beforeSwap` runs last before it (promotion records its journal there). The
+    /// previous system's snapshot is never replaced, except by its migration (`replacingLegacy`).
     public func take(
-        _ volumes: [VolumeTarget], version: String?, commit: String?, verify: Bool = false,
+        _ volumes: [VolumeTarget], version: String?, commit: String?, verify: Bool = false, replacingLegacy: Bool = false,
         beforeSwap: (Manifest) throws(Failure) -> Void = { _ in }
     ) throws(Failure) -> Manifest {
         guard !volumes.isEmpty else { throw Failure(.noInput, "no-volumes", "app '\(app)' has no volumes to snapshot") }
+        if !replacingLegacy { try LegacyState.refuse(app, state: state) }
         var seen = Set<Name>()
         for v in volumes where !seen.insert(v.name).inserted { throw Failure.usage("volume '\(v.name)' given twice") }
         try recover()

@@ -40,27 +40,65 @@ public struct AlertBox {
         return try body(dir)
     }
 
+    /// The alerts in `dir`. The file name is the id (an `id` inside that says otherwise is
+    /// overruled), so no name read from a file's content is ever used to build a path; files
+    /// whose names are not alert ids are not ours and are left alone.
     func openAlerts(in dir: FileDescriptor) throws -> [Alert] {
         var result: [Alert] = []
         for name in try Path.list(dir) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let id = String(name.dropLast(5))
+            guard Alert.isValidID(id) else { continue }
             let bytes = try AtomicFile.read(name, in: dir, limit: 1 << 20)
-            guard case .object(let o) = try JSON.parse(bytes) else { continue }
+            // The previous system's alerts wait for `ccci-migrate --alerts` (LegacyAlerts.swift).
+            guard case .object(var o) = try JSON.parse(bytes), AlertBox.isOurs(o) else { continue }
+            o["id"] = .string(id)
             result.append(Alert(json: o))
         }
         return result
     }
 
-    /// Raises an alert, or updates the open one of the same app and kind.
-    public func raise(app: Name, kind: String, message: String?, details: JSON) throws -> (alert: Alert, new: Bool) {
+    /// An alert's message as one line: every line break or other control character (CR, LF,
+    /// NEL, U+2028/2029, tabs) becomes a space, runs of spaces collapse, the ends are trimmed, and
+    /// it is cut to 1,000 characters. An empty result is no message.
+    public static func oneLine(_ text: String) -> String? {
+        var out = ""
+        var space = false
+        for scalar in text.unicodeScalars {
+            let c = scalar.properties.generalCategory
+            if c == .control || c == .lineSeparator || c == .paragraphSeparator || c == .spaceSeparator {
+                space = !out.isEmpty
+                continue
+            }
+            if space { out.unicodeScalars.append(" "); space = false }
+            out.unicodeScalars.append(scalar)
+            if out.unicodeScalars.count >= 1000 { break }
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    /// Raises an alert, or updates the open one of the same app and kind, then hands the answer
+    /// over with `deliver` while still holding the lock. When delivering fails, the change is
+    /// undone (a new alert removed, an updated one put back as it was), so a caller that saw a
+    /// failure and retries raises it afresh (`new` is true again) instead of finding it raised.
+    public func raise(
+        app: Name, kind: String, message: String?, details: JSON,
+        deliver: (_ alert: Alert, _ new: Bool) throws(SystemError) -> Void
+    ) throws {
         try locked { dir in
             let now = Timestamp.now().rfc3339
             if var existing = try openAlerts(in: dir).first(where: { $0.app == app.value && $0.kind == kind }) {
+                let before = existing
                 existing.json["count"] = JSON((existing.json["count"]?.int ?? 1) + 1)
                 existing.json["last_seen"] = .string(now)
                 if let message { existing.json["message"] = .string(message) }
                 existing.json["details"] = details
                 try AtomicFile.write(JSON.object(existing.json).bytes + [0x0A], to: existing.id + ".json", in: dir)
-                return (existing, false)
+                do throws(SystemError) { try deliver(existing, false) } catch {
+                    try undo(error) { () throws(SystemError) in
+                        try AtomicFile.write(JSON.object(before.json).bytes + [0x0A], to: before.id + ".json", in: dir)
+                    }
+                }
+                return
             }
             let compact = now.filter { $0 != "-" && $0 != ":" }
             var id = "\(compact)-\(app.value)-\(kind)"
@@ -72,8 +110,24 @@ public struct AlertBox {
                 ("message", JSON(message)), ("details", details), ("relay_attempts", 0),
             ]))
             try AtomicFile.write(JSON.object(alert.json).bytes + [0x0A], to: id + ".json", in: dir)
-            return (alert, true)
+            do throws(SystemError) { try deliver(alert, true) } catch {
+                try undo(error) { () throws(SystemError) in
+                    try Path.unlink(id + ".json", in: dir)
+                    try dir.sync()
+                }
+            }
         }
+    }
+
+    /// Undoes a raise whose answer could not be delivered, and throws the I/O failure.
+    func undo(_ error: SystemError, what: String = "the alert was not raised", _ revert: () throws(SystemError) -> Void) throws(Failure) {
+        var failure = Failure(error, doing: "writing the answer")
+        failure.exit = .io
+        failure.code = "io"
+        do { try revert(); failure.message += " (\(what))" } catch {
+            failure.message += "; undoing the change failed too: \(error)"
+        }
+        throw failure
     }
 
     /// Open alerts, oldest first; with `archived`, the archive after them.
@@ -104,16 +158,29 @@ public struct AlertBox {
         try dir.sync()
     }
 
-    public func acknowledge(_ id: String) throws -> Alert {
+    /// Acknowledges an open alert and hands the answer over with `deliver` under the lock; when
+    /// that fails the alert is put back open (74), so "acknowledged" is never a change nobody was
+    /// told about.
+    public func acknowledge(_ id: String, deliver: (Alert) throws(SystemError) -> Void) throws {
         guard Alert.isValidID(id) else { throw Failure.usage("invalid alert id '\(id)'") }
-        return try locked { dir in
+        try locked { dir in
             guard let alert = try openAlerts(in: dir).first(where: { $0.id == id }) else {
                 throw Failure(.noInput, "no-such-alert", "no open alert '\(id)'")
             }
             try close(alert, as: "acked", in: dir)
             var done = alert
             done.json["state"] = "acked"
-            return done
+            do throws(SystemError) { try deliver(done) } catch {
+                try undo(error, what: "the alert is still open") { () throws(SystemError) in
+                    // Open again first, then drop the archive copy: a crash in between leaves a
+                    // duplicate, never a lost alert.
+                    try AtomicFile.write(JSON.object(alert.json).bytes + [0x0A], to: id + ".json", in: dir)
+                    let archive = try FileDescriptor.open("archive", relativeTo: dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+                    defer { archive.closeQuietly() }
+                    try Path.unlink(id + ".json", in: archive)
+                    try archive.sync()
+                }
+            }
         }
     }
 

@@ -71,9 +71,16 @@ public struct Arguments: Sendable {
 
     /// A value parsed as a non-negative number of seconds (fractions allowed).
     public func seconds(_ name: String) throws(Failure) -> Double? {
+        try duration(name, unit: "seconds")
+    }
+
+    /// A value parsed as a non-negative number of `unit` (fractions allowed), at most `limit`;
+    /// the error names the unit the option is given in.
+    public func duration(_ name: String, unit: String, limit: Double = 1e12) throws(Failure) -> Double? {
         guard let text = value(name) else { return nil }
-        guard let v = Double(text), v.isFinite, v >= 0 else {
-            throw Failure.usage("invalid value '\(text)' for '--\(name)': expected a number of seconds")
+        guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") }), let v = Double(text), v.isFinite, v >= 0, v <= limit else {
+            let range = limit < 1e12 ? " (0 to \(Int(limit)))" : ""
+            throw Failure.usage("invalid value '\(text)' for '--\(name)': expected a number of \(unit)\(range)")
         }
         return v
     }

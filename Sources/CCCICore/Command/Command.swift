@@ -92,6 +92,7 @@ extension Command {
     /// Parses the command line, runs `body`, prints its result and exits with the table's code.
     public func main(_ body: (Invocation) throws -> Outcome) -> Never {
         signal(SIGPIPE, SIG_IGN)
+        FileDescriptor.reserveStandardStreams()
         let argv = Array(CommandLine.arguments.dropFirst())
         do {
             if argv.first == "-h" || argv.first == "--help" || (subcommands.isEmpty && wantsHelp(argv)) {

@@ -34,21 +34,56 @@ public enum AtomicFile {
         try write(Array(text.utf8), to: name, in: dir, mode: mode)
     }
 
-    /// Appends one line (a newline is added) to `name`, creating it, durably.
-    public static func appendLine(_ line: String, to name: String, in dir: FileDescriptor, mode: mode_t = 0o600) throws(SystemError) {
+    /// Appends one line (a newline is added) to `name`, creating it, durably. A last line
+    /// without its newline was torn by a crash mid-append: when `isRecord` accepts it, it is
+    /// completed with a newline; otherwise it is cut off (it was never acknowledged to anyone),
+    /// so a torn fragment never ends up in the middle of the log looking like corruption.
+    /// Returns the offset the new line starts at, so a caller can take it back (`truncate`).
+    @discardableResult
+    public static func appendLine(
+        _ line: String, to name: String, in dir: FileDescriptor, mode: mode_t = 0o600,
+        isRecord: ([UInt8]) -> Bool = { _ in true }
+    ) throws(SystemError) -> Int64 {
         let fd = try FileDescriptor.open(name, relativeTo: dir, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, mode: mode)
         defer { fd.closeQuietly() }
         var bytes = Array(line.utf8)
         bytes.append(0x0A)
-        let size = try fd.status().st_size
+        var size = Int64(try fd.status().st_size)
         if size > 0 {
             var last: [UInt8] = [0]
-            let n = try fd.read(into: &last, at: Int64(size) - 1)
-            if n == 1 && last[0] != 0x0A { bytes.insert(0x0A, at: 0) }
+            let n = try fd.read(into: &last, at: size - 1)
+            if n == 1 && last[0] != 0x0A {
+                // Find the start of the torn line (at most 1 MiB back; a longer one is kept).
+                let window = min(size, 1 << 20)
+                var tail: [UInt8] = []
+                while tail.count < Int(window) {
+                    var chunk = [UInt8](repeating: 0, count: Int(window) - tail.count)
+                    let k = try fd.read(into: &chunk, at: size - window + Int64(tail.count))
+                    if k == 0 { break }
+                    tail += chunk[..<k]
+                }
+                let start = tail.lastIndex(of: 0x0A).map { $0 + 1 } ?? (window == size ? 0 : nil)
+                if let start, !isRecord(Array(tail[start...])) {
+                    size = size - window + Int64(start)
+                    try fd.truncate(to: size)
+                } else {
+                    bytes.insert(0x0A, at: 0)
+                }
+            }
         }
+        let start = size + (bytes.first == 0x0A && line.utf8.first != 0x0A ? 1 : 0)
         try fd.writeAll(bytes)
         try fd.sync()
         if size == 0 { try dir.sync() }
+        return start
+    }
+
+    /// Cuts `name` back to `size` bytes, durably: takes back what `appendLine` added.
+    public static func truncate(_ name: String, in dir: FileDescriptor, to size: Int64) throws(SystemError) {
+        let fd = try FileDescriptor.open(name, relativeTo: dir, O_WRONLY | O_NOFOLLOW)
+        defer { fd.closeQuietly() }
+        try fd.truncate(to: size)
+        try fd.sync()
     }
 
     /// Reads a whole file below `dir`, refusing more than `limit` bytes.
@@ -56,6 +91,17 @@ public enum AtomicFile {
         let fd = try FileDescriptor.open(name, relativeTo: dir, O_RDONLY | O_NOFOLLOW)
         defer { fd.closeQuietly() }
         do throws(SystemError) { return try fd.readAll(limit: limit) } catch { throw SystemError(error.call, errno: error.errno, path: name) }
+    }
+
+    /// Reads a file the operator named (an enrolment list, a markers file), following symlinks:
+    /// NixOS puts `/etc` files behind links into the store. Anything but a regular file (a
+    /// directory, a FIFO that would block, a device) is refused with EINVAL before it is read.
+    public static func readNamed(_ path: String, limit: Int) throws(SystemError) -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
+        defer { fd.closeQuietly() }
+        guard try fd.status().st_mode & S_IFMT == S_IFREG else { throw SystemError("open", errno: EINVAL, path: path) }
+        try fd.setNonBlocking(false)
+        do throws(SystemError) { return try fd.readAll(limit: limit) } catch { throw SystemError(error.call, errno: error.errno, path: path) }
     }
 
     /// Reads a file if it exists; nil when it does not.

@@ -8,7 +8,9 @@
 //   first version whose notes ask for a manual migration (or cannot be read): nothing at or past
 //   it is taken, since a later release includes the earlier one's changes;
 // - the target is the newest version taken; versions older than the current are downgrades;
-// - fail closed: an unparsable current version holds everything.
+// - fail closed: an unparsable current version holds everything, and so does an offer in which
+//   no version can be parsed (no way to tell whether something is newer);
+//   notes that cannot be read (from git or the directory) block like a manual migration.
 
 public struct Verdict: Sendable {
     public enum Decision: String, Sendable { case apply, hold, noop }
@@ -19,6 +21,8 @@ public struct Verdict: Sendable {
         public var file: String? = nil
         public var line: Int? = nil
         public var detail: String? = nil
+        /// The git ref the notes were read from (nil for a plain directory).
+        public var rev: String? = nil
 
         var json: JSON {
             var o = JSONObject()
@@ -27,6 +31,7 @@ public struct Verdict: Sendable {
             if let file { o["file"] = .string(file) }
             if let line { o["line"] = JSON(line) }
             if let detail { o["detail"] = .string(detail) }
+            if let rev { o["rev"] = .string(rev) }
             return .object(o)
         }
     }
@@ -44,8 +49,11 @@ public struct Verdict: Sendable {
     public var currentUnparsable = false
 
     /// The alert the porcelain should raise for what was held beyond the target, if anything.
+    /// No candidate at all could be parsed.
+    public var nothingReadable = false
+
     public var alertKind: String? {
-        if currentUnparsable { return "held-unparsable" }
+        if currentUnparsable || nothingReadable { return "held-unparsable" }
         let newer = held.filter { !$0.reasons.contains { $0.reason == "downgrade" || $0.reason == "unparsable" } }
         if newer.isEmpty { return nil }
         if newer.contains(where: { $0.reasons.contains { $0.reason == "manual-migration" || $0.reason == "notes-unreadable" } }) {
@@ -137,17 +145,24 @@ public enum Gate {
             }
             // Every newer version's notes are read, in order; the first that demands a person
             // blocks it and everything after it.
+            // Every copy of the notes counts (in git: the tag's and the branch heads'); the first
+            // that asks for a person is reported.
             if let notes {
-                switch notes.lookup(v) {
-                case .none: break
-                case .text(let file, let content):
-                    verdict.notesRead += 1
-                    if let m = markers.firstMatch(in: content) {
-                        reasons.append(.init(reason: "manual-migration", phrase: m.phrase, file: file, line: m.line))
+                var read = false
+                var matched = false
+                for copy in notes.lookup(v) {
+                    switch copy {
+                    case .text(let file, let content, let rev):
+                        read = true
+                        if !matched, let m = markers.firstMatch(in: content) {
+                            matched = true
+                            reasons.append(.init(reason: "manual-migration", phrase: m.phrase, file: file, line: m.line, rev: rev))
+                        }
+                    case .unreadable(let file, let why):
+                        reasons.append(.init(reason: "notes-unreadable", file: file, detail: why))
                     }
-                case .unreadable(let file, let why):
-                    reasons.append(.init(reason: "notes-unreadable", file: file, detail: why))
                 }
+                if read { verdict.notesRead += 1 }
             }
             if let blockedBy {
                 reasons.append(.init(reason: "behind-manual-migration", detail: blockedBy))
@@ -161,6 +176,12 @@ public enum Gate {
             }
         }
         verdict.held += unparsable.map { ($0, [Verdict.Reason(reason: "unparsable")]) }
+        // Nothing on offer could be read: whether something newer exists cannot be told, so it
+        // is a hold with an alert, never a quiet noop. (When the current version itself is on
+        // offer and parses, the list was read; odd tags beside it are reported, not alerted.)
+        if !unparsable.isEmpty, parsed.isEmpty {
+            verdict.nothingReadable = true
+        }
         verdict.target = target.text
         verdict.bump = (current.recipeBump(to: target), current.upstreamBump(to: target))
         if target.text != current.text {

@@ -17,15 +17,24 @@ extension Gate {
             }
             return out
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure.badData("stdin is not valid UTF-8") }
-        return text.split(separator: "\n").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw Failure.badData("stdin is not valid UTF-8") }
+        return Text.lines(bytes).map { String(decoding: $0, as: UTF8.self).trimmingCharacters() }.filter { !$0.isEmpty }
+    }
+
+    /// Refuses an empty candidate list: a failed `git tag` upstream of the pipe must not read as
+    /// "nothing newer".
+    public static func requireCandidates(_ candidates: [String]) throws(Failure) {
+        if candidates.isEmpty { throw Failure.badData("no versions on stdin: expected at least one candidate version", code: "no-versions") }
     }
 
     /// Reads the markers file (one phrase per line).
     public static func loadMarkers(_ path: String?) throws(Failure) -> Markers {
         guard let path else { return .standard }
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(path, limit: 1 << 20) } catch { throw Failure(error, doing: "reading markers file") }
+        do { bytes = try AtomicFile.readNamed(path, limit: 1 << 20) } catch {
+            if error.errno == EINVAL { throw Failure.badData("markers file '\(path)' is not a regular file") }
+            throw Failure(error, doing: "reading markers file")
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure.badData("markers file '\(path)' is not valid UTF-8") }
         let markers = Markers.parse(text)
         if markers.phrases.isEmpty { throw Failure.badData("markers file '\(path)' has no phrases") }

@@ -171,9 +171,12 @@ public enum HTTPHeaders {
         do { bytes = try AtomicFile.read(path, limit: 64 << 10) } catch { throw Failure(error, doing: "reading headers file") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure.badData("headers file '\(path)' is not valid UTF-8") }
         var headers: [(String, String)] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, line) in Text.lines(text).enumerated() {
             let l = line.trimmingCharacters()
             if l.isEmpty || l.hasPrefix("#") { continue }
+            guard !l.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\t" }) else {
+                throw Failure.badData("headers file '\(path)' line \(n + 1): a control character (a header is one line)")
+            }
             guard let colon = l.firstIndex(of: ":"), colon != l.startIndex,
                 l[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
             else { throw Failure.badData("headers file '\(path)' line \(n + 1): expected 'Name: value'") }

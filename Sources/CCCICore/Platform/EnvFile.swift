@@ -9,9 +9,11 @@ public struct EnvFile: Sendable {
     public var endsWithNewline: Bool
 
     public init(text: String) {
-        endsWithNewline = text.isEmpty || text.hasSuffix("\n")
-        var l = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if text.hasSuffix("\n") { l.removeLast() }
+        endsWithNewline = text.isEmpty || text.utf8.last == 0x0A
+        // Split on the LF scalar, not the Character: "\r\n" is one grapheme, so a CRLF file would
+        // be one "line". Each CR stays with its line (every byte is kept); reading trims it.
+        var l = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        if text.utf8.last == 0x0A { l.removeLast() }
         if text.isEmpty { l = [] }
         lines = l
     }

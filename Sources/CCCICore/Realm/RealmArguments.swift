@@ -114,7 +114,7 @@ extension ReapRules {
         } else if args.values("live").isEmpty {
             throw Failure.usage("reap needs to know which runs are live: give --live HEX... (or --live '' for none) or --live-from-docker")
         }
-        let grace = (try args.seconds("grace") ?? 60) * 60
+        let grace = (try args.duration("grace", unit: "minutes", limit: 5_256_000) ?? 60) * 60
         return (ReapRules(live: live, graceSeconds: grace, forceUntagged: args.flag("force-untagged")), stacks)
     }
 }

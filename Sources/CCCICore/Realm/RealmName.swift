@@ -51,10 +51,12 @@ public struct RealmName: Hashable, Sendable, CustomStringConvertible, Comparable
     }
 
     /// The run hex from what a caller has at hand: the hex itself, or the run's cold domain
-    /// (`lasu-4c0858.ci.example` -> `4c0858`) or stack name (`lasu-4c0858_ci_example`).
+    /// (`lasu-4c0858.ci.example` -> `4c0858`) or stack name (`lasu-4c0858_ci_example`). The
+    /// whole text must be of that scheme: anything after the hex that is not a valid base domain
+    /// (`;rm -rf /`, a newline, `/../x`, `%2F`, a space, upper case) makes it nil.
     public static func runHex(from text: String) -> String? {
         if Hex.isLowercase(text, count: 6) { return text }
-        return LiveRuns.hex(ofStack: AppIdentity.stackName(for: text))
+        return coldHex(ofDomain: text) ?? coldHex(ofStack: text)
     }
 
     private init(unchecked parent: String, _ hex: String) {
@@ -63,4 +65,41 @@ public struct RealmName: Hashable, Sendable, CustomStringConvertible, Comparable
     }
 
     public static func < (a: RealmName, b: RealmName) -> Bool { a.value < b.value }
+}
+
+extension RealmName {
+    /// The run hex of a cold domain `<recipe[:4]>-<hex>.<base>`, or nil unless the whole text
+    /// is one: the prefix 1-4 of a-z 0-9 - (a letter or digit first, no '-' last), the hex 6
+    /// lowercase digits, the base a valid domain.
+    public static func coldHex(ofDomain text: String) -> String? {
+        guard AppIdentity.isValidDomain(text), let dot = text.firstIndex(of: ".") else { return nil }
+        return coldHex(ofLabel: text[..<dot])
+    }
+
+    /// The run hex of a cold run's stack name (the cold domain with '.' made '_', cut to
+    /// `AppIdentity.stackNameLimit`), or nil unless the whole text is one.
+    public static func coldHex(ofStack text: String) -> String? {
+        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
+        guard text.utf8.count <= AppIdentity.stackNameLimit, parts.count >= 2 else { return nil }
+        // The cut may end the last label anywhere, even empty or on a '-'.
+        for (i, p) in parts.enumerated().dropFirst() {
+            let last = i == parts.count - 1
+            guard last || (!p.isEmpty && p.first != "-" && p.last != "-") else { return nil }
+            guard p.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }) else { return nil }
+        }
+        guard !(parts.count == 2 && parts[1].isEmpty) else { return nil }
+        return coldHex(ofLabel: parts[0])
+    }
+
+    static func coldHex(ofLabel label: Substring) -> String? {
+        let b = Array(label.utf8)
+        guard (8...11).contains(b.count), b[b.count - 7] == 0x2D else { return nil }
+        let prefix = b[..<(b.count - 7)]
+        let hex = String(decoding: b[(b.count - 6)...], as: UTF8.self)
+        guard Hex.isLowercase(hex, count: 6), let first = prefix.first, first != 0x2D, prefix.last != 0x2D,
+              prefix.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D })
+        else { return nil }
+        return hex
+    }
+
 }

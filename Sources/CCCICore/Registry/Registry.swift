@@ -46,7 +46,10 @@ public struct CanonicalRecord: Sendable, Equatable {
         func bad(_ why: String) -> Failure { Failure(.badData, "bad-record", "invalid canonical.json: \(why)") }
         let j: JSON
         do { j = try JSON.parse(bytes) } catch { throw bad("\(error)") }
-        guard let a = j["app"]?.string, Name.isValid(a), let recipe = j["recipe"]?.string, let domain = j["domain"]?.string,
+        // Names read back from the record are checked as strictly as when they were written:
+        // the domain becomes a swarm stack name, the recipe a path under ABRA_DIR.
+        guard let a = j["app"]?.string, Name.isValid(a), let recipe = j["recipe"]?.string, Name.isValid(recipe),
+            let domain = j["domain"]?.string, AppIdentity.isValidDomain(domain),
             let version = j["version"]?.string, let status = j["status"]?.string, CanonicalRecord.statuses.contains(status),
             let digest = j["manifest_digest"]?.string, Hex.isLowercase(digest, count: 64),
             let promoted = j["promoted_at"]?.string, let updated = j["updated_at"]?.string
@@ -68,7 +71,17 @@ public struct Registry: Sendable {
         do { bytes = try AtomicFile.readIfExists("canonical.json", in: dir, limit: 1 << 20) } catch {
             throw Failure(error, doing: "reading the canonical record of '\(app)'")
         }
-        return try bytes.map { (b) throws(Failure) in try CanonicalRecord(parsing: b) }
+        guard let bytes else { return nil }
+        let markers: [String]
+        do { markers = try LegacyState.markers(in: dir) } catch { throw Failure(error, doing: "state of '\(app)'") }
+        if !markers.isEmpty { throw LegacyState.failure(app, markers: markers) }
+        let record = try CanonicalRecord(parsing: bytes)
+        // The record names its app; one filed under another app's directory is not to be
+        // trusted (a write would land in the other app's state).
+        guard record.app == app else {
+            throw Failure(.badData, "bad-record", "invalid canonical.json of '\(app)': it names app '\(record.app)'")
+        }
+        return record
     }
 
     /// Writes the record atomically. The caller holds the app's lock.
@@ -85,7 +98,7 @@ public struct Registry: Sendable {
         let root: FileDescriptor
         do { root = try FileDescriptor.open(state.path, O_RDONLY | O_DIRECTORY) } catch {
             if error.errno == ENOENT { return [] }
-            throw Failure(error, doing: "state directory '\(state.path)'")
+            throw StateRoot.failure(error, doing: "state directory '\(state.path)'")
         }
         defer { root.closeQuietly() }
         do {
@@ -99,19 +112,47 @@ public struct Registry: Sendable {
         }
     }
 
-    /// Appends one provenance event: `{"at","event","app",...fields}`.
-    public func appendHistory(_ app: Name, event: String, fields: JSONObject) throws(Failure) {
+    /// Appends one provenance event: `{"at","event","app",...fields}`. A field that would replace
+    /// `at`, `event` or `app` is refused (it was dropped silently before).
+    ///
+    /// With `deliver`, the caller's answer is handed over after the append (the caller holds the
+    /// app's lock); when it cannot be, the line is taken back and the failure is 74, so a caller
+    /// that saw a failure and logs again does not leave the event twice.
+    public func appendHistory(
+        _ app: Name, event: String, fields: JSONObject, deliver: (() throws(SystemError) -> Void)? = nil
+    ) throws(Failure) {
         var line = JSONObject([("at", .string(Timestamp.now().rfc3339)), ("event", .string(event)), ("app", .string(app.value))])
-        for (k, v) in fields where line[k] == nil { line[k] = v }
+        for (k, v) in fields {
+            guard line[k] == nil else { throw Failure(.usage, "reserved-field", "history field '\(k)' is reserved") }
+            line[k] = v
+        }
         let dir = try state.app(app, create: true)
         defer { dir.closeQuietly() }
-        do { try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir) } catch {
+        let isRecord: ([UInt8]) -> Bool = { bytes in (try? JSON.parse(bytes))?.object != nil }
+        let start: Int64
+        do { start = try AtomicFile.appendLine(JSON.object(line).text, to: "history.jsonl", in: dir, isRecord: isRecord) } catch {
             throw Failure(error, doing: "appending to the history of '\(app)'")
+        }
+        guard let deliver else { return }
+        do throws(SystemError) { try deliver() } catch {
+            var failure = Failure(error, doing: "writing the answer")
+            failure.exit = .io
+            failure.code = "io"
+            do throws(SystemError) {
+                try AtomicFile.truncate("history.jsonl", in: dir, to: start)
+                failure.message += " (the event was not logged)"
+            } catch {
+                failure.message += "; taking the event back failed too: \(error)"
+            }
+            throw failure
         }
     }
 
-    /// The history, oldest first. A torn last line (a crash mid-append) is skipped, not fatal.
-    public func history(_ app: Name) throws(Failure) -> [JSON] {
+    /// The history, oldest first. A torn last line (a crash mid-append, no newline after it) is
+    /// skipped and reported through `torn`; any other line that is not a JSON object is
+    /// corruption, and the history is refused (65, with the line number): a reader that judges
+    /// by the history must not judge by part of it.
+    public func history(_ app: Name, torn: (Int) -> Void = { _ in }) throws(Failure) -> [JSON] {
         guard let dir = try appDirectoryIfExists(app) else { return [] }
         defer { dir.closeQuietly() }
         let bytes: [UInt8]?
@@ -119,7 +160,48 @@ public struct Registry: Sendable {
             throw Failure(error, doing: "reading the history of '\(app)'")
         }
         guard let bytes else { return [] }
-        return bytes.split(separator: 0x0A).compactMap { try? JSON.parse(Array($0)) }
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        var events: [JSON] = []
+        for (n, line) in lines.enumerated() where !(line.isEmpty && n == lines.count - 1) {
+            if let event = try? JSON.parse(Array(line)), event.object != nil {
+                events.append(event)
+            } else if n == lines.count - 1 {
+                torn(n + 1)
+            } else {
+                throw Failure(.badData, "corrupt-history", "history of '\(app)' line \(n + 1) is not a JSON object", details: ["line": JSON(n + 1)])
+            }
+        }
+        return events
+    }
+
+    /// The keys `appendHistory` sets itself, which a caller's fields may not replace.
+    public static let reservedHistoryKeys: Set<String> = ["at", "event", "app"]
+
+    /// The fields of a logged event from `KEY=VALUE` arguments (string values) and an optional
+    /// JSON object (an argument wins over the same key there). Every key is checked before
+    /// anything is written: a reserved or malformed key is refused, 64 from an argument and 65
+    /// from the object, never dropped or kept as sent.
+    public static func historyFields(arguments: [String], stdin: JSONObject?) throws(Failure) -> JSONObject {
+        let rule = "expected 1-64 of a-z 0-9 _, a letter first, not at, event or app"
+        var fields = JSONObject()
+        for f in arguments {
+            guard let eq = f.firstIndex(of: "="), eq != f.startIndex else { throw Failure.usage("invalid --field '\(f)': expected KEY=VALUE") }
+            let key = String(f[..<eq])
+            guard isValidHistoryKey(key) else { throw Failure(.usage, "invalid-field", "invalid --field key '\(key)': \(rule)") }
+            fields[key] = .string(String(f[f.index(after: eq)...]))
+        }
+        for (key, value) in stdin ?? JSONObject() where fields[key] == nil {
+            guard isValidHistoryKey(key) else { throw Failure(.badData, "invalid-field", "invalid key '\(key)' in the fields on stdin: \(rule)") }
+            fields[key] = value
+        }
+        return fields
+    }
+
+    /// Whether `key` may name a history field: 1-64 of a-z 0-9 _, a letter first, not reserved.
+    public static func isValidHistoryKey(_ key: String) -> Bool {
+        let b = Array(key.utf8)
+        guard (1...64).contains(b.count), (0x61...0x7A).contains(b[0]), !reservedHistoryKeys.contains(key) else { return false }
+        return b.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 
     public func lastGood(_ app: Name) throws(Failure) -> String? {
@@ -145,19 +227,20 @@ public struct Registry: Sendable {
             return try FileDescriptor.open("\(state.path)/\(app.value)", O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         } catch {
             if error.errno == ENOENT { return nil }
-            throw Failure(error, doing: "state of '\(app)'")
+            throw StateRoot.failure(error, doing: "state of '\(app)'")
         }
     }
 
     /// The enrolment list: one recipe per line, `#` comments; invalid names are refused (65).
     public static func enrolled(file: String) throws(Failure) -> [Name] {
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(file, limit: 1 << 20) } catch {
+        do { bytes = try AtomicFile.readNamed(file, limit: 1 << 20) } catch {
+            if error.errno == EINVAL { throw Failure.badData("enrolment list '\(file)' is not a regular file") }
             throw Failure(error, doing: "reading the enrolment list")
         }
         var names: [Name] = []
-        for (n, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let t = line.trimmingCharacters()
+        for (n, line) in Text.lines(bytes).enumerated() {
+            let t = String(decoding: line, as: UTF8.self).trimmingCharacters()
             if t.isEmpty || t.hasPrefix("#") { continue }
             guard Name.isValid(t) else { throw Failure.badData("enrolment list '\(file)' line \(n + 1): invalid recipe '\(t)'") }
             let name = try Name(t)

@@ -28,13 +28,23 @@ public struct StateRoot: Sendable {
         path = p
     }
 
+    /// A failure to open a state directory. Something that is not a directory where one must be
+    /// (a file, a device such as /dev/full, a symlink below the root) is 73: the directory cannot
+    /// be had, and it is not missing; the rest maps as every system error does.
+    public static func failure(_ error: SystemError, doing what: String) -> Failure {
+        if error.errno == ENOTDIR || error.errno == ELOOP {
+            return Failure(.cantCreate, "not-a-directory", "\(what): \(error.description) (a state directory must be a directory, not a file or a symlink)")
+        }
+        return Failure(error, doing: what)
+    }
+
     /// Opens the root directory, creating it (0700) when `create` is set.
     public func open(create: Bool) throws(Failure) -> FileDescriptor {
         do throws(SystemError) {
             if create { try Path.makeDirectories(path) }
             return try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
         } catch {
-            throw Failure(error, doing: "state directory '\(path)'")
+            throw StateRoot.failure(error, doing: "state directory '\(path)'")
         }
     }
 
@@ -51,7 +61,7 @@ public struct StateRoot: Sendable {
                 dir = next
             } catch {
                 dir.closeQuietly()
-                throw Failure(error, doing: "state directory '\(path)/\(components.joined(separator: "/"))'")
+                throw StateRoot.failure(error, doing: "state directory '\(path)/\(components.joined(separator: "/"))'")
             }
         }
         return dir

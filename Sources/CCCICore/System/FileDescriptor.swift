@@ -147,6 +147,16 @@ public struct FileDescriptor: Hashable, Sendable {
         _ = try retrying("fcntl") { fcntl(rawValue, F_SETFD, wanted) }
     }
 
+    /// Occupies a closed stdin, stdout or stderr with /dev/null opened the wrong way round
+    /// (stdin write-only, stdout and stderr read-only), so no file the command opens later lands
+    /// on descriptor 0, 1 or 2 (the answer must never be written into a state file) and a read
+    /// or write there still fails (EBADF), as it would on the closed stream.
+    public static func reserveStandardStreams() {
+        for fd: CInt in 0...2 where !FileDescriptor(rawValue: fd).isOpen {
+            _ = Glibc.open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_NOCTTY)
+        }
+    }
+
     /// Wraps fcntl(2) F_GETFD, only to ask whether the descriptor is open.
     public var isOpen: Bool { fcntl(rawValue, F_GETFD) != -1 }
 

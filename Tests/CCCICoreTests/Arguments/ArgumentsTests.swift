@@ -42,6 +42,13 @@ import Testing
         #expect { try a.seconds("timeout") } throws: { ($0 as? Failure)?.exit == .usage }
         let b = try parse(["a", "--timeout", "x"])
         #expect { try b.integer("timeout", in: 1...3) } throws: { ($0 as? Failure)?.exit == .usage }
+        for text in ["1e3", "0x10", "inf", "nan", " 5", ""] {
+            let c = try parse(["a", "--timeout", text])
+            #expect { try c.seconds("timeout") } throws: { ($0 as? Failure)?.exit == .usage }
+        }
+        #expect(try parse(["a", "--timeout", "0.5"]).seconds("timeout") == 0.5)
+        let d = try parse(["a", "--timeout", "61"])
+        #expect { try d.duration("timeout", unit: "minutes", limit: 60) } throws: { ($0 as? Failure)?.message.contains("minutes") == true }
     }
 
     @Test func trailingCommandMayBeEmpty() throws {

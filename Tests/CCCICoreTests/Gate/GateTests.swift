@@ -123,6 +123,47 @@ import Testing
     ])
     func matches(_ text: String) { #expect(Markers.standard.firstMatch(in: text) != nil) }
 
+    @Test(arguments: [
+        "Manual migrations ahead", "manual\u{00A0}migration", "manual\u{202F}migration", "MANUAL\u{200B}MIGRATION",
+        "man\u{00AD}ual migration", "Breaking\u{3000}changes", "requires manual interventions", "not backwards-compatible",
+        "No manual migrations are needed", "manual&nbsp;migration", "Manual&#160;Migration", "man&shy;ual migration",
+    ])
+    func unicodeSpacesAndPluralsMatch(_ text: String) { #expect(Markers.standard.firstMatch(in: text) != nil) }
+
+    @Test func otherEntitiesStayText() {
+        #expect(Markers.standard.firstMatch(in: "manual&amp;migration") == nil)
+        #expect(Markers.standard.firstMatch(in: "a & b; manual migration")?.line == 1)
+    }
+
+    @Test func singularIsSimple() {
+        #expect(Markers.singular("migrations") == "migration")
+        #expect(Markers.singular("dependencies") == "dependency")
+        #expect(Markers.singular("processes") == "process")
+        #expect(Markers.singular("status") == "status")
+        #expect(Markers.singular("is") == "is")
+    }
+
+    @Test func crlfMarkersFile() {
+        let m = Markers.parse("\u{FEFF}run the script\r\n# c\r\n")
+        #expect(m.phrases == ["run the script"])
+        #expect(m.firstMatch(in: "a\r\nrun the\r\nscript")?.line == 2)
+    }
+
+    @Test func candidatesAcceptCRLF() throws {
+        #expect(try Gate.parseCandidates(Array("1.0.0+1\r\n1.1.0+1\r\n".utf8)) == ["1.0.0+1", "1.1.0+1"])
+        #expect(try Gate.parseCandidates(Array("\r\n".utf8)) == [])
+        #expect(throws: Failure.self) { try Gate.requireCandidates([]) }
+    }
+
+    @Test func onlyUnparsableCandidatesHoldWithAnAlert() {
+        let v = Gate.decide(current: "1.0.0+1", candidates: ["latest", "1.0.0+1\r"], notes: nil, markers: .standard, policy: .minor)
+        #expect(v.decision == .hold)
+        #expect(v.alertKind == "held-unparsable")
+        // The current version read beside an odd tag: the list was read, nothing is newer.
+        let w = Gate.decide(current: "1.0.0+1", candidates: ["latest", "1.0.0+1"], notes: nil, markers: .standard, policy: .minor)
+        #expect(w.decision == .noop)
+    }
+
     @Test(arguments: ["Updated images.", "migrations run automatically", "manually tested", "breaking news"])
     func doesNotMatch(_ text: String) { #expect(Markers.standard.firstMatch(in: text) == nil) }
 
@@ -161,5 +202,17 @@ import Testing
         #expect(v.decision == .hold)
         #expect(v.held.first?.reasons.first?.reason == "manual-migration")
         #expect(v.held.first?.reasons.first?.file == "releaseNotes/1.1.0+1.md")
+    }
+
+    @Test func aCloneGitCannotReadHoldsInsteadOfFallingBackToTheWorkTree() throws {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        try d.makeDirectory("releaseNotes")
+        try d.write("releaseNotes/1.1.0+1.md", "Images updated.")
+        try d.write(".git", "gitdir: \(d.path)/nowhere\n")
+        let v = Gate.decide(current: "1.0.0+1", candidates: ["1.1.0+1"], notes: ReleaseNotes(directory: d.path), markers: .standard, policy: .minor)
+        #expect(v.decision == .hold)
+        #expect(v.held.first?.reasons.first?.reason == "notes-unreadable")
+        #expect(v.held.first?.reasons.first?.detail?.hasPrefix("git:") == true)
     }
 }

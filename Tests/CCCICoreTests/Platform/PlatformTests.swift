@@ -14,6 +14,16 @@ import Testing
         #expect(env.text == "A=1\nTIMEOUT=60\nB=2")
     }
 
+    @Test func crlfLinesAreLinesAndEveryByteIsKept() {
+        var env = EnvFile(text: "DOMAIN=old.example\r\nTYPE=keycloak:10.7.1+26.6.2\r\n")
+        #expect(env.recipeAndVersion?.version == "10.7.1+26.6.2")
+        #expect(env.value("DOMAIN") == "old.example")
+        env.set("TIMEOUT", "60")
+        #expect(env.text == "DOMAIN=old.example\r\nTYPE=keycloak:10.7.1+26.6.2\r\nTIMEOUT=60\n")
+        env.set("DOMAIN", "new.example")
+        #expect(env.text == "DOMAIN=new.example\nTYPE=keycloak:10.7.1+26.6.2\r\nTIMEOUT=60\n")
+    }
+
     @Test func readsTheVersionPinAndQuotedValues() {
         let env = EnvFile(text: "#TYPE=old\nTYPE=keycloak:10.7.1+26.6.2\nDOMAIN=\"warm-keycloak.ci.example\" # the domain\n")
         #expect(env.recipeAndVersion?.recipe == "keycloak")

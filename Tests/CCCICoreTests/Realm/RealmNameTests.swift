@@ -36,4 +36,11 @@ import Testing
         #expect(RealmName.runHex(from: "4C0858") == nil)
         #expect(RealmName.runHex(from: "") == nil)
     }
+
+    @Test(arguments: [
+        "lasu-4c0858.ci.example;rm -rf /", "lasu-4c0858.ci.example\n", "lasu-4c0858.ci.example/../x", "lasu-4c0858.ci.example%2F",
+        "lasu-4c0858.ci example", "lasu-4c0858", "lasu-4c0858.", "LASU-4c0858.ci.example", "lasuu-4c0858.ci.example",
+        "-4c0858.ci.example", "lasu-4c0858_ci_ex;", "lasu-4c0858_", "lasu-4c0858__x", "lasu-4c0858.ci.example\u{0}",
+    ])
+    func runHexRefusesAnythingBesidesTheScheme(_ text: String) { #expect(RealmName.runHex(from: text) == nil) }
 }

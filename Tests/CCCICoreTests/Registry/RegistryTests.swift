@@ -32,5 +32,31 @@ import Testing
         #expect(try Registry.enrolled(file: d.file("ok")).map(\.value) == ["a", "b"])
         try d.write("bad", "a\n/etc\n")
         #expect { try Registry.enrolled(file: d.file("bad")) } throws: { ($0 as? Failure)?.exit == .badData }
+        try d.write("crlf", "a\r\n# c\r\nb\r\n")
+        #expect(try Registry.enrolled(file: d.file("crlf")).map(\.value) == ["a", "b"])
+    }
+
+    @Test func historyKeys() {
+        for key in ["reason", "attempted", "last_good", "a1"] { #expect(Registry.isValidHistoryKey(key)) }
+        for key in ["at", "event", "app", "", "a b", "A", "1a", "a.b", "a-b", String(repeating: "a", count: 65)] {
+            #expect(!Registry.isValidHistoryKey(key))
+        }
+    }
+
+    @Test func historyRefusesACorruptMiddleLineAndSkipsATornLastOne() throws {
+        let d = try ScratchDirectory()
+        defer { d.remove() }
+        let reg = Registry(StateRoot(path: d.path))
+        let app = try Name("a")
+        try reg.appendHistory(app, event: "held", fields: JSONObject())
+        try d.write("a/history.jsonl", (try String(decoding: AtomicFile.read(d.file("a/history.jsonl")), as: UTF8.self)) + "{\"torn\":")
+        var torn: [Int] = []
+        #expect(try reg.history(app) { torn.append($0) }.count == 1)
+        #expect(torn == [2])
+        try reg.appendHistory(app, event: "held", fields: JSONObject())
+        #expect(try reg.history(app).count == 2)
+        try d.write("a/history.jsonl", "{}\nnot json\n{}\n")
+        #expect { try reg.history(app) } throws: { ($0 as? Failure)?.code == "corrupt-history" }
+        #expect(throws: Failure.self) { try reg.appendHistory(app, event: "held", fields: JSONObject([("app", "other")])) }
     }
 }

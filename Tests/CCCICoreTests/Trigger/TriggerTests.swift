@@ -57,6 +57,13 @@ import Testing
         #expect(d.reason == reason)
     }
 
+    @Test func ignoredAuthorIgnoresCase() throws {
+        #expect(try decide("gitea-ci-bot", ignoring: Trigger.logins(" CCCI-Bot ,,")).reason == "ignored-author")
+        #expect(Trigger.logins(",") == [])
+        #expect(Trigger.reason(forAction: "deleted") == "deleted")
+        #expect(Trigger.reason(forAction: "x;y") == "not-created")
+    }
+
     @Test func ignoredAuthor() throws {
         #expect(try decide("gitea-ci-bot", ignoring: ["ccci-bot"]).reason == "ignored-author")
         #expect(try decide("gitea-ci-bot").mode == .cold)
