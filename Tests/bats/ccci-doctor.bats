@@ -191,22 +191,20 @@ EOF
     check live-restore | jq -e '.fix | test("live-restore.: false")'
 }
 
-@test "a legacy state dir (the Python CI's layout) fails; beside ours it is 'mixed'" {
-    mkdir -p "$CCCI_STATE/custom-html/snapshot/volumes"
-    jq -n '{recipe:"custom-html",domain:"warm-custom-html.ci.example",version:"1.1.0+1.28.0",commit:"abc",status:"idle",ts:"2026-05-29T00:00:00Z"}' \
-        >"$CCCI_STATE/custom-html/canonical.json"
-    echo '{}' >"$CCCI_STATE/custom-html/snapshot/meta.json"
-    : >"$CCCI_STATE/custom-html/snapshot/volumes/x.tar"
+@test "a legacy state dir (the Python CI's layout) fails with ccci-migrate as the fix; beside ours it is 'mixed'" {
+    mkdir -p "$SCRATCH/vol"
+    echo hello >"$SCRATCH/vol/index.html"
+    "$TESTHOST_DIR/legacy-state" "$CCCI_STATE" custom-html warm-custom-html.ci.example gnu content="$SCRATCH/vol"
     echo 1.1.0+1.28.0 >"$CCCI_STATE/custom-html/last_good"
     doctor --check state-format
     assert_failure 1
     is state-format fail
-    check state-format | jq -e '.detail | test("^legacy")'
+    check state-format | jq -e '(.detail | test("^legacy.*custom-html")) and (.fix | test("ccci-migrate --all"))'
     mkdir -p "$CCCI_STATE/twovol/snapshot"
     echo '{}' >"$CCCI_STATE/twovol/snapshot/manifest.json"
     doctor --check state-format
     assert_failure 1
-    check state-format | jq -e '.status == "fail" and (.detail | test("^mixed"))'
+    check state-format | jq -e '.status == "fail" and (.detail | test("^mixed.*twovol"))'
 }
 
 @test "a state dir others can read: state-permissions fails" {
@@ -244,6 +242,23 @@ EOF
     CCCI_KEYCLOAK_URL='' doctor --check keycloak
     assert_success
     is keycloak-reachable skip
+}
+
+@test "health specs: the app's spec file decides path and expectations; an invalid one fails" {
+    export CCCI_HEALTH_DIR=$SCRATCH/health
+    mkdir -p "$CCCI_HEALTH_DIR"
+    echo '{"path": "/version", "expect": "200"}' >"$CCCI_HEALTH_DIR/custom-html.json"
+    doctor --check health
+    assert_success
+    check health:custom-html | jq -e '.status == "ok" and (.detail | test("/version answers 200"))'
+    echo '{"path": "/no-such-page"}' >"$CCCI_HEALTH_DIR/custom-html.json"
+    doctor --check health
+    assert_failure 1
+    is health:custom-html fail
+    echo '{"path": "/", "frobnicate": true}' >"$CCCI_HEALTH_DIR/custom-html.json"
+    doctor --check health
+    assert_failure 1
+    check health:custom-html | jq -e '.status == "fail" and (.detail | test("invalid health spec")) and (.fix | test("health spec"))'
 }
 
 @test "a health URL that redirects fails with the redirect named in the fix" {
