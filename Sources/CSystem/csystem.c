@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "csystem.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <sys/stat.h>
 
 int ccci_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int ccci_flock(int fd, int operation) { return flock(fd, operation); }
@@ -94,4 +96,16 @@ int ccci_signals_take(void) {
     int sig = ccci_caught_signal;
     ccci_caught_signal = 0;
     return sig;
+}
+
+int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id) {
+    struct statx st;
+    int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] == 0 ? AT_EMPTY_PATH : 0);
+    if (statx(dirfd, name, flags, STATX_MNT_ID, &st) != 0) {
+        if (errno != ENOSYS) return -1;
+        *mount_id = 0;  /* no statx (before Linux 4.11): callers fall back on st_dev alone */
+        return 0;
+    }
+    *mount_id = (st.stx_mask & STATX_MNT_ID) ? st.stx_mnt_id : 0;  /* 0 before Linux 5.8 */
+    return 0;
 }

@@ -14,7 +14,8 @@ let command = Command(
     exits: [(.ok, "promoted (with --check: would promote)"), (.no, "not promoted: the reasons are printed; nothing changed")],
     notes: """
         stdin: {"app","mode":"cold"|"quick","ref":null|"<PR head>","status":"pass"|"fail","version","commit","run"}.
-        The predicate: enrolled AND pass AND cold AND no ref. See docs/commands/ccci-promote.md.
+        The predicate: enrolled AND pass AND cold AND no ref. Once promoted, a history line that cannot be
+        appended is a warning (history_appended: false, warnings), not a failure. See docs/commands/ccci-promote.md.
         """)
 
 command.main { run in
@@ -39,5 +40,9 @@ command.main { run in
         try VolumeSource.requireUnused(volumes, docker: docker, offline: args.flag("offline"))
         return try Promotion.promote(record, volumes: volumes, identity: who, state: state)
     }
-    return .ok(promoted.json)
+    var out = promoted.record.json.object!
+    out["history_appended"] = .bool(promoted.warnings.isEmpty)
+    out["warnings"] = .array(promoted.warnings.map { ["code": .string($0.code), "message": .string($0.message)] })
+    for w in promoted.warnings { run.note(w.message) }
+    return .ok(.object(out))
 }

@@ -8,12 +8,16 @@ let command = Command(
     summary: "verify an app's snapshot, then restore it into its volumes (all or nothing) with a receipt",
     options: [
         StateRoot.option,
-        .flag("verify", "only check the snapshot against its manifest; touch nothing"),
+        .flag("verify", "only check the snapshot against its manifest, as a restore would; touch nothing (no journal recovery either)"),
         .value("into", "DIR", "a restore drill: restore into DIR/<volume> instead of the live volumes"),
     ] + Lock.options + VolumeSource.options,
     operands: [.required("APP", "the app")],
     exits: [(.ok, "restored (or verified) and every tree equals the manifest"), (.no, "restored, but a tree does not equal the manifest (see the receipt)")],
-    notes: "65: the snapshot is corrupt or hostile (nothing touched). 75: a volume is in use. See docs/commands/ccci-restore.md.")
+    notes: """
+        65: the snapshot is corrupt, hostile, or not restorable on this filesystem (nothing touched). 66: a volume is missing.
+        70: a restore journal that cannot be proven or resolved (kept). 74: a live volume is or holds a mount point (nothing touched).
+        75: a volume is in use. See docs/commands/ccci-restore.md.
+        """)
 
 command.main { run in
     let args = run.arguments
@@ -24,7 +28,6 @@ command.main { run in
     if args.flag("verify") && args.value("into") != nil { throw Failure.usage("--verify and --into exclude each other") }
     if args.flag("verify") {
         return try state.withAppLock(app, wait: wait) { _ in
-            try store.recover()
             let m = try store.verify()
             return .ok(["app": .string(app.value), "ok": true, "manifest_digest": .string(m.digest.hex), "version": JSON(m.version),
                         "volumes": .array(m.volumes.map { ["name": .string($0.name.value), "sha256": .string($0.sha256.hex), "bytes": JSON($0.bytes), "entries": JSON($0.entries)] })])

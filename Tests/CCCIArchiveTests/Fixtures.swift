@@ -167,4 +167,6 @@ enum Member {
     }
 
     static let end = [UInt8](repeating: 0, count: 1024)
+    /// The root entry every complete archive names first.
+    static let root = header("./", type: 0x35, mode: 0o755)
 }

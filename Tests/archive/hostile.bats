@@ -92,6 +92,26 @@ refuse() {
 @test "the root as a file" { refuse root-as-file; }
 @test "a NUL in a pax path" { refuse nul-in-pax-path; }
 @test "a device node when not root" { refuse device-node nobody; }
+@test "a name component of 256 bytes" { refuse name-component-256; }
+@test "a 256-byte component deeper down" { refuse name-component-255-then-more; }
+@test "no root entry" { refuse no-root-entry; }
+@test "a directory the archive does not name" { refuse unnamed-directory; }
+@test "uid 4294967295 (chown's leave-unchanged)" { refuse uid-minus-one; }
+@test "gid 4294967295" { refuse gid-minus-one; }
+@test "an mtime of 2^62" { refuse mtime-2-62; }
+@test "an mtime before 1901" { refuse mtime-before-1901; }
+@test "a symlink target of 4096 bytes" { refuse symlink-target-4096; }
+@test "an xattr value over 64 KiB" { refuse xattr-value-too-large; }
+@test "a global pax linkpath" { refuse global-linkpath; }
+@test "a global pax path" { refuse global-path; }
+@test "a pax linkpath on a regular file" { refuse pax-linkpath-on-a-file; }
+@test "a pax linkpath symlink, then through it" { refuse pax-linkpath-symlink-then-through; }
+@test "a pax linkpath hard link outside" { refuse pax-linkpath-hardlink-outside; }
+@test "a NUL in a pax linkpath" { refuse nul-in-pax-linkpath; }
+@test "sparse holes out of proportion (2^33 bytes from 4 KiB), refused without hashing them" { refuse sparse-holes-2-33; }
+@test "sparse holes of 2^50 (the size cap) refused at once" { refuse sparse-holes-2-50; }
+@test "sparse 0.1 holes of 2^40 refused at once" { refuse sparse-0.1-holes-2-40; }
+@test "sparse holes that add up across members are refused" { refuse sparse-holes-add-up; }
 @test "truncated inside a header" { refuse truncated-in-header; }
 @test "truncated inside member data" { refuse truncated-in-data; }
 @test "truncated at a member boundary" { refuse truncated-at-member-boundary; }
@@ -116,4 +136,37 @@ refuse() {
     run "$PROBE" extract --no-sync "$CORPUS/device-node.tar" "$S/staging"
     assert_success
     [ -c "$S/staging/null" ]
+}
+
+# One judgement: verify answers exactly what extraction answers (exit and error code), for every
+# case of the corpus, as root and as nobody.
+@test "verify and extract give the same verdict on every case of the corpus" {
+    local bad=0 name v e
+    chmod 644 "$CORPUS"/*.tar
+    while read -r name _; do
+        for who in root nobody; do
+            rm -rf "$S/staging" && mkdir "$S/staging"
+            if [ "$who" = nobody ]; then
+                chown nobody "$S/staging"
+                run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups "$PROBE" verify "$CORPUS/$name.tar"
+                v="$status $(printf '%s\n' "$stderr" | tail -n 1 | jq -r '.error.code? // ""' 2>/dev/null)"
+                run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups "$PROBE" extract --no-sync "$CORPUS/$name.tar" "$S/staging"
+            else
+                run --separate-stderr "$PROBE" verify "$CORPUS/$name.tar"
+                v="$status $(printf '%s\n' "$stderr" | tail -n 1 | jq -r '.error.code? // ""' 2>/dev/null)"
+                run --separate-stderr "$PROBE" extract --no-sync "$CORPUS/$name.tar" "$S/staging"
+            fi
+            e="$status $(printf '%s\n' "$stderr" | tail -n 1 | jq -r '.error.code? // ""' 2>/dev/null)"
+            if [ "$v" != "$e" ]; then echo "$name as $who: verify '$v', extract '$e'"; bad=1; fi
+        done
+    done <"$CORPUS/cases"
+    [ "$bad" = 0 ]
+}
+
+@test "a 4 KiB archive claiming 2^33 bytes of holes costs no hashing (verify answers at once)" {
+    local start=$SECONDS
+    run --separate-stderr timeout 20 "$PROBE" verify "$CORPUS/sparse-holes-2-33.tar"
+    [ "$status" -eq 65 ]
+    printf '%s\n' "$stderr" | tail -n 1 | jq -e '.error.code == "corrupt-archive"' >/dev/null
+    [ $((SECONDS - start)) -le 2 ]
 }

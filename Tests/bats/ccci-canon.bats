@@ -229,4 +229,58 @@ teardown() { teardown_scratch; }
     run --separate-stderr ccci-canon set-status crafted deployed
     assert_json_error ccci-canon 65
     [ ! -e "$CCCI_STATE/victim" ]
+
+@test "has: a FIFO in place of an archive or the manifest is a prompt no, never a hang" {
+    rm "$CCCI_STATE/custom-html/snapshot/volumes/content.tar" && mkfifo "$CCCI_STATE/custom-html/snapshot/volumes/content.tar"
+    run --separate-stderr timeout 10 ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.has == false and .reason == "snapshot-corrupt"'
+    rm "$CCCI_STATE/custom-html/snapshot/manifest.json" && mkfifo "$CCCI_STATE/custom-html/snapshot/manifest.json"
+    run --separate-stderr timeout 10 ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.has == false and .reason == "snapshot-corrupt"'
+}
+
+@test "has: a rewritten manifest no longer matches the record (the digest is the file's SHA-256)" {
+    m=$CCCI_STATE/custom-html/snapshot/manifest.json
+    jq . "$m" >"$SCRATCH/pretty" && cp "$SCRATCH/pretty" "$m"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-mismatch"'
+}
+
+@test "has: a manifest with no volumes is a no" {
+    m=$CCCI_STATE/custom-html/snapshot/manifest.json
+    jq -c '.volumes = []' "$m" >"$SCRATCH/m" && cp "$SCRATCH/m" "$m"
+    # the record names this very manifest, so only the empty list decides
+    jq -c --arg d "$(sha256sum <"$m" | cut -d' ' -f1)" '.manifest_digest = $d' "$CCCI_STATE/custom-html/canonical.json" >"$SCRATCH/c"
+    cp "$SCRATCH/c" "$CCCI_STATE/custom-html/canonical.json"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+}
+
+@test "has: an archive restore would refuse does not verify (one judgement)" {
+    corpus=$SCRATCH/corpus
+    "$BATS_TEST_DIRNAME/../archive/lib/make-hostile" "$corpus" >/dev/null
+    for name in name-component-256 no-root-entry uid-minus-one mtime-2-62 pax-linkpath-symlink-then-through sparse-holes-2-33; do
+        cp "$corpus/$name.tar" "$CCCI_STATE/custom-html/snapshot/volumes/content.tar"
+        m=$CCCI_STATE/custom-html/snapshot/manifest.json
+        jq -c --arg s "$(sha256sum <"$corpus/$name.tar" | cut -d' ' -f1)" --argjson b "$(stat -c %s "$corpus/$name.tar")" \
+            '.volumes[0] += {sha256: $s, bytes: $b}' "$m" >"$SCRATCH/m" && cp "$SCRATCH/m" "$m"
+        jq -c --arg d "$(sha256sum <"$m" | cut -d' ' -f1)" '.manifest_digest = $d' "$CCCI_STATE/custom-html/canonical.json" >"$SCRATCH/c"
+        cp "$SCRATCH/c" "$CCCI_STATE/custom-html/canonical.json"
+        run --separate-stderr timeout 20 ccci-canon has custom-html --offline
+        [ "$status" -eq 1 ] || { echo "$name: has exited $status"; return 1; }
+        echo "$output" | jq -e '.reason == "snapshot-corrupt"' >/dev/null || { echo "$name: $output"; return 1; }
+    done
+}
+
+@test "has: an interrupted restore is not finished by has (no, restore-interrupted); the journal stays" {
+    jq -n --arg l "$V/content/_data" '{op:"restore",phase:"staging",token:"000000000001",volumes:[{name:"content",live:$l,staging:($l|sub("_data$";".ccci-staging-000000000001-content"))}]}' \
+        >"$CCCI_STATE/custom-html/journal.json"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.has == false and .reason == "restore-interrupted"'
+    [ -e "$CCCI_STATE/custom-html/journal.json" ]
 }

@@ -128,3 +128,26 @@ runrec() { # mode ref status version [app]
     assert_json_error ccci-promote 66
     [ ! -e "$CCCI_STATE/custom-html" ]
 }
+
+@test "a history that cannot be appended after promoting is a warning, not a failure (exit 0)" {
+    runrec cold "" pass 1.0.0+1.27.0 >"$SCRATCH/r"
+    ccci-promote "${VOLS[@]}" <"$SCRATCH/r" >/dev/null
+    rm "$CCCI_STATE/custom-html/history.jsonl" && mkdir "$CCCI_STATE/custom-html/history.jsonl"
+    echo "newer" >"$V/content/_data/index.html"
+    runrec cold "" pass 1.1.0+1.27.0 >"$SCRATCH/r"
+    run --separate-stderr ccci-promote "${VOLS[@]}" <"$SCRATCH/r"
+    assert_success
+    echo "$output" | jq -e '.version == "1.1.0+1.27.0" and .history_appended == false and .warnings[0].code == "history-not-appended"'
+    [ "$(echo "$output" | jq -r .manifest_digest)" = "$(sha256sum "$CCCI_STATE/custom-html/snapshot/manifest.json" | cut -d' ' -f1)" ]
+    [ ! -e "$CCCI_STATE/custom-html/journal.json" ]
+    run ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.record.version == "1.1.0+1.27.0"'
+}
+
+@test "a promotion that appends its history says so" {
+    runrec cold "" pass 1.0.0+1.27.0 >"$SCRATCH/r"
+    run --separate-stderr ccci-promote "${VOLS[@]}" <"$SCRATCH/r"
+    assert_success
+    echo "$output" | jq -e '.history_appended == true and .warnings == []'
+}

@@ -8,7 +8,10 @@ setup() {
     setup_scratch
     sample_volumes
 }
-teardown() { teardown_scratch; }
+teardown() {
+    awk -v s="$SCRATCH/" 'index($2, s) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do umount "$m"; done
+    teardown_scratch
+}
 
 @test "writes manifest and archives with private modes, and prints the manifest" {
     run --separate-stderr ccci-snap app1 "${VOLS[@]}" --version 1.0.0+1.0 --commit abc123
@@ -111,4 +114,27 @@ teardown() { teardown_scratch; }
     run --separate-stderr ccci-snap app1 --offline --volume "db=$SCRATCH/linked"
     [ "$status" -ge 64 ]
     [ ! -e "$CCCI_STATE/app1/snapshot" ]
+}
+
+@test "a socket is skipped and reported in the manifest and the output" {
+    python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$V/db/_data/sock"
+    run --separate-stderr ccci-snap app1 "${VOLS[@]}"
+    assert_success
+    echo "$output" | jq -e '(.volumes[] | select(.name == "db") | .skipped) == ["sock"]'
+    echo "$output" | jq -e '(.volumes[] | select(.name == "files") | has("skipped")) == false'
+    jq -e '(.volumes[] | select(.name == "db") | .skipped) == ["sock"]' "$CCCI_STATE/app1/snapshot/manifest.json"
+    run --separate-stderr ccci-restore app1 --verify
+    assert_success
+}
+
+@test "what restore would refuse is not snapshotted: an mtime the filesystem of a restore cannot store (65)" {
+    mkdir "$SCRATCH/tmpfs"
+    mount -t tmpfs none "$SCRATCH/tmpfs" || skip "cannot mount tmpfs here"
+    echo x >"$SCRATCH/tmpfs/f"
+    touch -d @$((1 << 36)) "$SCRATCH/tmpfs/f"
+    run --separate-stderr ccci-snap app9 --offline --volume "v=$SCRATCH/tmpfs"
+    umount "$SCRATCH/tmpfs"
+    assert_json_error ccci-snap 65
+    [ "$(error_line | jq -r .error.code)" = unsupported-entry ]
+    [ ! -e "$CCCI_STATE/app9/snapshot" ]
 }

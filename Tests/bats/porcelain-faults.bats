@@ -10,8 +10,6 @@ setup_file() {
     export FAULT_WORLD=$BATS_FILE_TMPDIR/world
     mkdir -p "$FAULT_WORLD"
     fault_world "$FAULT_WORLD"
-    # a tagged release in the canonical's recipe, so promotions can record its commit
-    git -C "$ABRA_DIR/recipes/ch" tag -a 1.1.0+1 -m release
     export FAULT_PATH=$PATH ABRA_DIR FAULT_SHIMS FAULT_REAL CCCI_LOCK_WAIT CCCI_KILL_GRACE CCCI_HEALTH_SCHEME
 }
 
@@ -235,7 +233,7 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
 
 @test "quick: a jq crash is an error (70) and the canonical is put back, never 'run it cold'" {
     start quick:red
-    FAULT_SPEC='jq#5:exit=2' run -70 --separate-stderr run_quick
+    FAULT_SPEC='jq#7:exit=2' run -70 --separate-stderr run_quick
     grep -q $'\tjq\texit=2\t-r .ok' "$FAULT_DIR/faults"
     last_record | jq -e '.status == "error"'
     [ "$(cat "$M/ch.data")" = orig ]

@@ -44,6 +44,10 @@ for r in kc ch; do
     echo "routine release" >"$d/releaseNotes/1.0.1+1.md"
     git -C "$d" init -q -b main && git -C "$d" add -A &&
         git -C "$d" -c user.name=t -c user.email=t@t commit -qm notes || return 70
+    # every version the stories offer is an annotated release tag, as abra's lint wants
+    for v in 1.0.0+1 1.0.1+1 1.1.0+1 2.0.0+1 2.1.0+1; do
+        git -C "$d" -c user.name=t -c user.email=t@t tag -a "$v" -m "$v" || return 70
+    done
 done
 export PATH="$shims:$stubs:$repo/bin:$PATH"
 export CCCI_LOCK_WAIT=5 CCCI_KILL_GRACE=1 CCCI_HEALTH_SCHEME=http
@@ -91,7 +95,7 @@ setup_advance() {
     canonical
     case $story in *:unhealthy) touch "$M/ch.unhealthy.1.1.0+1" "$M/ch.migrates.1.1.0+1" ;; esac
 }
-run_advance() { ccci-advance ch --version 1.1.0+1 --health-timeout 1 --deploy-timeout 1; }
+run_advance() { ccci-advance ch --to 1.1.0+1 --health-timeout 1 --deploy-timeout 1; }
 setup_sweep() {
     setup_advance
     infra_versions

@@ -6,7 +6,10 @@
 //
 // - ustar members, with the prefix field joined to the name;
 // - pax 'x' (per member) and 'g' (global) headers: path, linkpath, size, uid, gid, mtime,
-//   SCHILY.xattr.*, SCHILY.devmajor/devminor, GNU.sparse.* (formats 0.0, 0.1 and 1.0);
+//   SCHILY.xattr.*, SCHILY.devmajor/devminor, GNU.sparse.* (formats 0.0, 0.1 and 1.0); path,
+//   linkpath, size and GNU.sparse.* describe one member and are refused in a global header, and
+//   a link name on a member that is not a link is refused; the holes of sparse members are
+//   bounded by the archive's size (`holesAllowed`), since hashing a hole costs as much as data;
 //   other keywords (atime, ctime, uname, gname, LIBARCHIVE.*, SCHILY.acl.*...) are ignored;
 // - GNU 'L'/'K' long names and links, base-256 numbers, and the old GNU sparse type 'S';
 // - types 0 (and NUL, 7), 1, 2, 3, 4, 5, 6. Anything else (GNU 'D', 'M', 'V', vendor types) is
@@ -27,6 +30,18 @@ struct ArchiveReader {
     static let maxHeaderData = 1 << 20
     static let maxLongName = 64 << 10
     static let maxRegions = 1 << 18
+    /// Keywords that describe one member and make no sense for all of them.
+    static let perMemberOnly: [[UInt8]] = ["path", "linkpath", "size"].map { Array($0.utf8) }
+    /// The work a sparse member can demand without data behind it is bounded: the holes of all
+    /// members so far may not exceed `holeAllowance` plus `holeRatio` times the archive's bytes
+    /// up to the end of the member's data (hashing a hole costs as much as hashing data).
+    static let holeAllowance: Int64 = 256 << 20
+    static let holeRatio: Int64 = 64
+    private var holes: Int64 = 0
+
+    static func holesAllowed(_ holes: Int64, by offset: Int64) -> Bool {
+        holes <= holeAllowance + holeRatio * offset
+    }
 
     private enum Layout {
         case none
@@ -72,7 +87,12 @@ struct ArchiveReader {
                 try input.skip(Self.padding(size))
                 switch typeflag {
                 case Header.paxLocal: local += try PaxRecords.parse(data)
-                case Header.paxGlobal: global += try PaxRecords.parse(data)
+                case Header.paxGlobal:
+                    let records = try PaxRecords.parse(data)
+                    for (keyword, _) in records where Self.perMemberOnly.contains(keyword) || keyword.starts(with: Array("GNU.sparse.".utf8)) {
+                        throw ArchiveError(.corrupt, "pax keyword '\(ArchiveError.describe(keyword))' in a global header at byte \(at)")
+                    }
+                    global += records
                 case Header.gnuLongName: longName = Array(data.prefix(while: { $0 != 0 }))
                 default: longLink = Array(data.prefix(while: { $0 != 0 }))
                 }
@@ -193,7 +213,8 @@ struct ArchiveReader {
         case .hardLink:
             entry.linkTarget = try EntryPath.normalise(link)
             guard !entry.linkTarget.isEmpty else { throw ArchiveError(.hostile, "hard link to the root", path: entry.pathText) }
-        default: break
+        default:
+            guard link.isEmpty else { throw ArchiveError(.hostile, "a link target on an entry that is not a link", path: entry.pathText) }
         }
         if entry.path.isEmpty && type != .directory { throw ArchiveError(.hostile, "the root is not a directory") }
 
@@ -246,6 +267,10 @@ struct ArchiveReader {
             let stored: Int64
             if case .sparse = layout { stored = pending - Self.padding(size) } else { stored = size }
             guard total == stored else { throw ArchiveError(.corrupt, "sparse map does not match the member's data size", path: entry.pathText) }
+            holes += entry.size - total
+            guard Self.holesAllowed(holes, by: input.offset + stored) else {
+                throw ArchiveError(.corrupt, "sparse holes out of proportion to the archive (\(holes) bytes of holes by byte \(input.offset + stored))", path: entry.pathText)
+            }
             entry.regions = regions
             layout = .sparse(regions)
         } else {

@@ -52,16 +52,19 @@ public enum Extractor {
         }
         let extraction = try Extraction(staging: staging, options: options)
         defer { extraction.close() }
-        return try extraction.run(ArchiveReader(try ArchiveInput(input)), expectedSHA256: expectedSHA256)
+        return try extraction.run(ArchiveReader(try ArchiveInput(input)), judgement: Judgement(allowDeviceNodes: options.allowDeviceNodes), expectedSHA256: expectedSHA256)
     }
 
     /// Reads the whole archive as `extract` would, writing nothing: its SHA-256, length, entry count
     /// and tree digest, after every check that does not need a filesystem.
-    public static func verify(from input: FileDescriptor, expectedSHA256: SHA256Digest?) throws(ArchiveError) -> ArchiveSummary {
+    /// The same judgement as `extract` (Judgement.swift), so what verifies extracts.
+    public static func verify(from input: FileDescriptor, expectedSHA256: SHA256Digest?, options: Options = Options()) throws(ArchiveError) -> ArchiveSummary {
         var reader = ArchiveReader(try ArchiveInput(input))
         var digest = TreeDigest()
+        var judgement = Judgement(allowDeviceNodes: options.allowDeviceNodes)
         var entries = 0
         while let entry = try reader.next() {
+            try judgement.admit(entry)
             entries += 1
             var content: SHA256Digest? = nil
             if entry.type == .file {
@@ -71,6 +74,7 @@ public enum Extractor {
             }
             try digest.add(entry, content: content)
         }
+        try judgement.finish()
         let (sha256, bytes) = reader.input.finish()
         try check(sha256, expected: expectedSHA256)
         return ArchiveSummary(sha256: sha256, bytes: bytes, entries: entries, treeDigest: digest.finalize(), skipped: [])
@@ -111,8 +115,8 @@ final class Extraction {
         linkChain.close()
     }
 
-    func run(_ reader: consuming ArchiveReader, expectedSHA256: SHA256Digest?) throws(ArchiveError) -> ArchiveSummary {
-        let ahead = ReadAhead(reader)
+    func run(_ reader: consuming ArchiveReader, judgement: Judgement, expectedSHA256: SHA256Digest?) throws(ArchiveError) -> ArchiveSummary {
+        let ahead = ReadAhead(reader, judgement: judgement)
         let thread: WorkerThread
         do throws(SystemError) { thread = try WorkerThread { ahead.run() } } catch { throw ArchiveError(error) }
         var open: OpenFile? = nil

@@ -22,6 +22,7 @@ final class ReadAhead: @unchecked Sendable {
     private let free = HandOff<UnsafeMutableRawBufferPointer>(capacity: ReadAhead.buffers)
     private let buffers: [UnsafeMutableRawBufferPointer]
     private var reader: ArchiveReader
+    private var judgement: Judgement
 
     // Read by the other thread only after joining this one.
     private(set) var digest = TreeDigest()
@@ -32,8 +33,9 @@ final class ReadAhead: @unchecked Sendable {
     static let buffers = 4
     static let capacity = 1 << 20
 
-    init(_ reader: consuming ArchiveReader) {
+    init(_ reader: consuming ArchiveReader, judgement: Judgement) {
         self.reader = reader
+        self.judgement = judgement
         buffers = (0..<Self.buffers).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.capacity, alignment: 4096) }
         for b in buffers { free.put(b) }
     }
@@ -52,6 +54,7 @@ final class ReadAhead: @unchecked Sendable {
         defer { events.close() }
         do throws(ArchiveError) {
             while let entry = try reader.next() {
+                try judgement.admit(entry)
                 entries += 1
                 if entry.type != .directory && digest.contains(entry.path) {
                     throw ArchiveError(.hostile, "duplicate entry", path: entry.pathText)
@@ -77,6 +80,7 @@ final class ReadAhead: @unchecked Sendable {
                 }
                 if entry.type != .hardLink { try digest.add(entry, content: content) }
             }
+            try judgement.finish()
             result = reader.input.finish()
             events.put(.end)
         } catch {

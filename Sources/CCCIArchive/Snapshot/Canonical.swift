@@ -13,11 +13,20 @@ public enum Canonical {
         // The previous system's files are not ours to read: a clean no, so callers run cold.
         let legacy = try LegacyState.markers(app, state: state)
         if !legacy.isEmpty { return no(LegacyState.code, legacy.joined(separator: ", ")) }
-        // Resolve an interrupted promotion or restore first: it may rewrite the record.
+        // Resolve an interrupted promotion first: it may rewrite the record. An interrupted
+        // restore is not this command's to finish (it needs the volumes): the answer is no.
         let store = SnapshotStore(state: state, app: app)
-        try store.recover()
+        do { try store.recover(volumes: nil) } catch {
+            if error.code == "restore-interrupted" { return no("restore-interrupted", error.message) }
+            throw error
+        }
         guard let record = try Registry(state).record(app) else { return no("no-record") }
-        guard let manifest = try store.manifest() else { return no("no-snapshot") }
+        let read: Manifest?
+        do { read = try store.manifest() } catch {
+            if error.exit == .badData { return no("snapshot-corrupt", error.message) }
+            throw error
+        }
+        guard let manifest = read else { return no("no-snapshot") }
         guard manifest.digest.hex == record.manifestDigest else {
             return no("snapshot-mismatch", "the record names manifest \(record.manifestDigest), the snapshot is \(manifest.digest.hex)")
         }

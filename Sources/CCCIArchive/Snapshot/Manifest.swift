@@ -9,10 +9,14 @@ public struct VolumeRecord: Sendable, Equatable {
     public var entries: Int
     public var sha256: SHA256Digest
     public var treeDigest: SHA256Digest
+    /// Nodes the archive cannot hold and left out (sockets), reported; only present when any.
+    public var skipped: [String] = []
 
     public var json: JSON {
-        ["name": .string(name.value), "archive": .string(archive), "bytes": JSON(bytes), "entries": JSON(entries),
-         "sha256": .string(sha256.hex), "tree_digest": .string(treeDigest.hex)]
+        var o = JSONObject([("name", .string(name.value)), ("archive", .string(archive)), ("bytes", JSON(bytes)), ("entries", JSON(entries)),
+                            ("sha256", .string(sha256.hex)), ("tree_digest", .string(treeDigest.hex))])
+        if !skipped.isEmpty { o["skipped"] = .array(skipped.map { .string($0) }) }
+        return .object(o)
     }
 }
 
@@ -30,9 +34,17 @@ public struct Manifest: Sendable, Equatable {
          "taken_at": .string(takenAt), "tool_version": .string(toolVersion), "volumes": .array(volumes.map(\.json))]
     }
 
-    /// The manifest file's bytes: its JSON and a newline. Its SHA-256 is the snapshot's digest.
+    /// The manifest file's bytes as written: its JSON and a newline.
     public var bytes: [UInt8] { json.bytes + [0x0A] }
-    public var digest: SHA256Digest { SHA256.hash(bytes) }
+    /// The snapshot's digest: the SHA-256 of the manifest file exactly as it is on disk (as read,
+    /// for a parsed manifest), so a rewritten manifest never keeps its old digest.
+    public private(set) var digest: SHA256Digest
+
+    static func digest(app: Name, version: String?, commit: String?, takenAt: String, toolVersion: String, volumes: [VolumeRecord]) -> SHA256Digest {
+        let json: JSON = ["format": .string(Manifest.format), "app": .string(app.value), "version": JSON(version), "commit": JSON(commit),
+                          "taken_at": .string(takenAt), "tool_version": .string(toolVersion), "volumes": .array(volumes.map(\.json))]
+        return SHA256.hash(json.bytes + [0x0A])
+    }
 
     /// Reads a manifest strictly: every field present and well-formed, names valid, no duplicates.
     public init(parsing bytes: [UInt8]) throws(Failure) {
@@ -43,6 +55,7 @@ public struct Manifest: Sendable, Equatable {
         guard let appText = j["app"]?.string, Name.isValid(appText) else { throw bad("missing or invalid 'app'") }
         guard let taken = j["taken_at"]?.string, let tool = j["tool_version"]?.string else { throw bad("missing 'taken_at' or 'tool_version'") }
         guard let list = j["volumes"]?.array else { throw bad("missing 'volumes'") }
+        guard !list.isEmpty else { throw bad("'volumes' is empty: a snapshot holds at least one volume") }
         var volumes: [VolumeRecord] = []
         for v in list {
             guard let n = v["name"]?.string, Name.isValid(n), let name = try? Name(n, kind: "volume") else { throw bad("a volume without a valid 'name'") }
@@ -52,7 +65,12 @@ public struct Manifest: Sendable, Equatable {
                 throw bad("volume '\(n)': missing 'sha256' or 'tree_digest'")
             }
             if volumes.contains(where: { $0.name == name }) { throw bad("volume '\(n)' listed twice") }
-            volumes.append(VolumeRecord(name: name, bytes: b, entries: Int(e), sha256: s, treeDigest: t))
+            var record = VolumeRecord(name: name, bytes: b, entries: Int(e), sha256: s, treeDigest: t)
+            if let list = v["skipped"] {
+                guard let items = list.array, items.allSatisfy({ $0.string != nil }) else { throw bad("volume '\(n)': 'skipped' is not a list of paths") }
+                record.skipped = items.compactMap(\.string)
+            }
+            volumes.append(record)
         }
         app = try Name(appText)
         version = j["version"]?.string
@@ -60,6 +78,7 @@ public struct Manifest: Sendable, Equatable {
         takenAt = taken
         toolVersion = tool
         self.volumes = volumes
+        digest = SHA256.hash(bytes)
     }
 
     public init(app: Name, version: String?, commit: String?, takenAt: String, toolVersion: String, volumes: [VolumeRecord]) {
@@ -69,6 +88,7 @@ public struct Manifest: Sendable, Equatable {
         self.takenAt = takenAt
         self.toolVersion = toolVersion
         self.volumes = volumes
+        digest = Manifest.digest(app: app, version: version, commit: commit, takenAt: takenAt, toolVersion: toolVersion, volumes: volumes)
     }
 }
 

@@ -4,6 +4,9 @@
 // Promotion is atomic through the journal: the new snapshot is written and verified beside the
 // old one; then `journal.json` records {"op":"promote", the new manifest digest, the new record};
 // then the snapshot is swapped in, the record written, the journal removed, the history appended.
+// The promotion is complete once the journal is gone: a history line that cannot be appended
+// after that is a warning in the result (`history_appended: false`, `warnings`), never a failure
+// of a promotion that happened.
 // After a crash, recovery compares the live snapshot with the journal: the new one is in place ->
 // write the record (roll forward); the old one is still there -> drop the journal (the old
 // snapshot and the old record still agree). Either way `canonical.json` and `snapshot/` vouch
@@ -53,7 +56,7 @@ public enum Promotion {
 
     /// Snapshots the canonical's volumes and records the new known-good. The caller holds the
     /// app's lock and has checked that no container uses the volumes.
-    public static func promote(_ run: RunRecord, volumes: [VolumeTarget], identity: AppIdentity, state: StateRoot) throws(Failure) -> CanonicalRecord {
+    public static func promote(_ run: RunRecord, volumes: [VolumeTarget], identity: AppIdentity, state: StateRoot) throws(Failure) -> (record: CanonicalRecord, warnings: [Failure]) {
         let store = SnapshotStore(state: state, app: run.app)
         let registry = Registry(state)
         let previous = try registry.record(run.app)
@@ -70,11 +73,14 @@ public enum Promotion {
                 throw Failure(error, doing: "writing the promotion journal of '\(run.app)'")
             }
         }
-        try finish(record, previous: previous, manifest: manifest, store: store, recovered: false)
-        return record
+        let warning = try finish(record, previous: previous, manifest: manifest, store: store, recovered: false)
+        return (record, warning.map { [$0] } ?? [])
     }
 
-    static func finish(_ record: CanonicalRecord, previous: CanonicalRecord?, manifest: Manifest, store: SnapshotStore, recovered: Bool) throws(Failure) {
+    /// Writes the record and removes the journal (the promotion is then done), then appends the
+    /// history; a failed append is answered as a warning, not thrown.
+    @discardableResult
+    static func finish(_ record: CanonicalRecord, previous: CanonicalRecord?, manifest: Manifest, store: SnapshotStore, recovered: Bool) throws(Failure) -> Failure? {
         let registry = Registry(store.state)
         try registry.write(record)
         let dir = try store.appDirectory()
@@ -87,7 +93,10 @@ public enum Promotion {
             ("volumes", .array(manifest.volumes.map { ["name": .string($0.name.value), "tree_digest": .string($0.treeDigest.hex)] })),
         ])
         if recovered { fields["recovered"] = true }
-        try registry.appendHistory(record.app, event: "promoted", fields: fields)
+        do { try registry.appendHistory(record.app, event: "promoted", fields: fields) } catch {
+            return Failure(error.exit, "history-not-appended", "promoted, but the history of '\(record.app)' was not appended: \(error.message)")
+        }
+        return nil
     }
 }
 

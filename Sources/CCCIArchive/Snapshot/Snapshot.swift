@@ -10,19 +10,25 @@
 //
 // Restoring (`restore`), all-or-nothing across the app's volumes, with `<app>/journal.json`:
 //
-//   1. verify the manifest; extract every volume's archive into a staging directory beside its
-//      live one (same filesystem: `<volume>/.ccci-staging-<token>` next to `<volume>/_data`),
-//      hashing as it reads; any mismatch or hostile entry: remove every staging directory, stop,
-//      nothing live touched. The journal (phase "staging") names every staging directory.
-//   2. journal phase "swapping", with each staging directory's inode number; then for each
-//      volume exchange staging and live (RENAME_EXCHANGE: one atomic step per volume).
-//   3. remove the old trees (now at the staging names), then the journal.
+//   1. verify the manifest and every live volume (it exists, it neither is nor holds a mount
+//      point: LiveTree.swift); extract every volume's archive into its own staging directory
+//      beside its live one (same filesystem: `<volume>/.ccci-staging-<token>-<name>` next to
+//      `<volume>/_data`), hashing as it reads, then prove the staged tree's digest from the disk;
+//      any mismatch or hostile entry: remove every staging directory, stop, nothing live
+//      touched. The journal (phase "staging") names every staging directory.
+//   2. journal phase "swapping", with each volume's device and the inode numbers of its live and
+//      staging directories; then for each volume exchange staging and live (RENAME_EXCHANGE: one
+//      atomic step per volume).
+//   3. remove the old trees (now at the staging names; never across a mount), then the journal.
 //
-// Recovery (`recover`, run first by every snapshot operation on the app): a journal in phase
+// Recovery (`recover`, run first by restore, snap and promote with the volumes they resolved)
+// acts only on what it can prove is its own (Restore.swift, `requireOwned`): a journal in phase
 // "staging" is reversed (staging directories removed: every volume is still wholly old); one in
 // phase "swapping" is rolled forward: a volume whose live directory already has the recorded
-// staging inode is done, any other is exchanged now. Either way every volume ends wholly old or
-// wholly restored, and the journal goes only when that is true.
+// staging inode is done, one whose directories still hold the recorded old and staging inodes
+// is exchanged now, anything else is left alone (70). Either way every volume ends wholly old
+// or wholly restored, and the journal goes only when that is true. Commands without the volumes
+// (`--verify`, `ccci-canon has`) never resolve a restore journal.
 import CCCICore
 import Glibc
 
@@ -44,17 +50,61 @@ public struct SnapshotStore {
 
     // MARK: reading
 
-    /// The current snapshot's manifest, or nil when there is none.
+    /// The current snapshot's manifest, or nil when there is none. Its digest is the SHA-256 of
+    /// the file as it is on disk.
     public func manifest() throws(Failure) -> Manifest? {
-        let dir = try appDirectory()
+        let dir: FileDescriptor
+        do { dir = try state.app(app, create: false) } catch {
+            if error.exit == .noInput { return nil }
+            throw error
+        }
         defer { dir.closeQuietly() }
         try refuseLegacy(in: dir)
         let bytes: [UInt8]?
-        do { bytes = try AtomicFile.readIfExists("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
+        do { bytes = try SnapshotStore.readRegular("snapshot/manifest.json", in: dir, limit: 4 << 20) } catch {
+            if error.errno == EINVAL || error.errno == ENOTDIR || error.errno == ELOOP || error.errno == ENXIO {
+                throw Failure(.badData, "bad-manifest", "snapshot manifest of '\(app)': \(error.description)")
+            }
             throw Failure(error, doing: "reading the snapshot manifest of '\(app)'")
         }
         guard let bytes else { return nil }
         return try Manifest(parsing: bytes)
+    }
+
+    /// Reads a state file that must be a regular file, never blocking: it is opened with
+    /// O_NONBLOCK and O_NOFOLLOW and refused (EFTYPE-like: EINVAL) unless fstat says regular.
+    /// nil when it does not exist.
+    static func readRegular(_ path: String, in dir: FileDescriptor, limit: Int) throws(SystemError) -> [UInt8]? {
+        let fd: FileDescriptor
+        do throws(SystemError) { fd = try FileDescriptor.open(path, relativeTo: dir, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) } catch {
+            if error.errno == ENOENT { return nil }
+            throw error
+        }
+        defer { fd.closeQuietly() }
+        guard try fd.status().st_mode & S_IFMT == S_IFREG else { throw SystemError("open", errno: EINVAL, path: "\(path) (not a regular file)") }
+        return try fd.readAll(limit: limit)
+    }
+
+    /// Opens a volume's archive for reading: a regular file (a FIFO or anything else is refused
+    /// at once, 65, never waited on).
+    static func openArchive(_ record: VolumeRecord, in snap: FileDescriptor, app: Name) throws(Failure) -> FileDescriptor {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(record.archive, relativeTo: snap, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) } catch {
+            throw Failure(.badData, "missing-archive", "snapshot of '\(app)': \(record.archive): \(error.reason)")
+        }
+        do {
+            guard try fd.status().st_mode & S_IFMT == S_IFREG else {
+                fd.closeQuietly()
+                throw Failure(.badData, "bad-archive", "snapshot of '\(app)': \(record.archive) is not a regular file")
+            }
+            try fd.setNonBlocking(false)
+        } catch let f as Failure {
+            throw f
+        } catch {
+            fd.closeQuietly()
+            throw Failure.from(error)
+        }
+        return fd
     }
 
     /// Re-reads every archive and checks it against the manifest (hash, size, entries, tree
@@ -70,10 +120,7 @@ public struct SnapshotStore {
     /// Re-reads every archive of `manifest` below `dir` and checks it.
     static func check(_ manifest: Manifest, in dir: FileDescriptor) throws(Failure) {
         for v in manifest.volumes {
-            let fd: FileDescriptor
-            do { fd = try FileDescriptor.open(v.archive, relativeTo: dir, O_RDONLY | O_NOFOLLOW) } catch {
-                throw Failure(.badData, "missing-archive", "snapshot of '\(manifest.app)': \(v.archive): \(error.reason)")
-            }
+            let fd = try openArchive(v, in: dir, app: manifest.app)
             defer { fd.closeQuietly() }
             let s: ArchiveSummary
             do { s = try Extractor.verify(from: fd, expectedSHA256: v.sha256) } catch { throw Failure(error) }
@@ -97,7 +144,7 @@ public struct SnapshotStore {
         if !replacingLegacy { try LegacyState.refuse(app, state: state) }
         var seen = Set<Name>()
         for v in volumes where !seen.insert(v.name).inserted { throw Failure.usage("volume '\(v.name)' given twice") }
-        try recover()
+        try recover(volumes: volumes)
         let dir = try appDirectory()
         defer { dir.closeQuietly() }
         try removeLeftovers(in: dir)
@@ -150,7 +197,9 @@ public struct SnapshotStore {
             let file = try FileDescriptor.open("\(v.name.value).tar", relativeTo: out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
             defer { file.closeQuietly() }
             let summary = try ArchiveWriter.write(tree: tree, to: file)
-            records.append(VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest))
+            var record = VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest)
+            record.skipped = summary.skipped
+            records.append(record)
         }
         try out.sync()
         return records

@@ -37,11 +37,24 @@ public enum ArchiveWriter {
         var walk = TreeWalk(allowDeviceNodes: options.allowDeviceNodes)
         var digest = TreeDigest()
         var entries = 0
+        var judgement = Judgement(allowDeviceNodes: true)  // TreeWalk applies the device policy
+        var holes: Int64 = 0
         try walk.walk(tree) { node throws(ArchiveError) in
+            try judgement.admit(node.entry)
+            if let regions = node.entry.regions {
+                // What the reader would refuse is not written (measured from before the header,
+                // so the writer is the stricter of the two).
+                let stored = regions.reduce(0) { $0 + $1.length }
+                holes += node.entry.size - stored
+                guard ArchiveReader.holesAllowed(holes, by: out.position + stored) else {
+                    throw ArchiveError(.unsupported, "a sparse file whose holes are out of proportion to its data (see docs/archive-format.md)", path: node.entry.pathText)
+                }
+            }
             let content = try write(node, to: out)
             try digest.add(node.entry, content: content)
             entries += 1
         }
+        try judgement.finish()
         try out.appendZeros(2 * Header.size)
         let record = Int(out.position % 10240)
         if record != 0 { try out.appendZeros(10240 - record) }

@@ -188,3 +188,10 @@ extension FileDescriptor {
     /// O_NOATIME (GNU): reading does not update the access time.
     public static let noAccessTime: CInt = ccci_o_noatime()
 }
+
+extension Path {
+    /// Wraps unlinkat(2) with AT_REMOVEDIR for a byte name (an empty directory).
+    public static func removeDirectory(_ name: [UInt8], in dir: FileDescriptor) throws(SystemError) {
+        _ = try retrying("rmdir", path: describe(name)) { withCName(name) { unlinkat(dir.rawValue, $0, AT_REMOVEDIR) } }
+    }
+}

@@ -49,6 +49,10 @@ void ccci_signals_catch(void);
 void ccci_signals_restore(void);
 int ccci_signals_take(void);
 
+// Mounts: statx(2) with STATX_MNT_ID, no symlink following (AT_EMPTY_PATH when name is "").
+// The id is 0 where the kernel cannot tell (no statx, or before Linux 5.8).
+int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id);
+
 // Open flags that need _GNU_SOURCE.
 int ccci_o_noatime(void);
 

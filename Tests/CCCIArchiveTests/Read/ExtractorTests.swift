@@ -155,27 +155,46 @@ import Testing
     @Test func aDirectoryMayAppearTwiceAndTheLaterMetadataWins() throws {
         let f = try Fixture()
         defer { f.remove() }
-        try f.save(Member.header("d/", type: 0x35, mode: 0o700) + Member.file("d/f", "x") + Member.header("d/", type: 0x35, mode: 0o751) + Member.end, as: "a.tar")
+        try f.save(Member.root + Member.header("d/", type: 0x35, mode: 0o700) + Member.file("d/f", "x") + Member.header("d/", type: 0x35, mode: 0o751) + Member.end, as: "a.tar")
         let s = try f.extract("a.tar", into: "out")
         #expect(try Path.status(f.path("out/d")).st_mode & 0o7777 == 0o751)
-        #expect(s.entries == 3)
+        #expect(s.entries == 4)
         #expect(try f.digest("out") == s.treeDigest)
     }
 
-    @Test func missingDirectoriesAreCreatedAndDigested() throws {
+    /// An archive that leaves out the root or a directory its members need cannot say what that
+    /// directory is: verify and extract both refuse it (they used to disagree on its digest).
+    @Test func unnamedDirectoriesAreRefusedByVerifyAndExtractAlike() throws {
         let f = try Fixture()
         defer { f.remove() }
-        try f.save(Member.file("a/b/c", "x") + Member.end, as: "a.tar")
-        let s = try f.extract("a.tar", into: "out")
-        #expect(try f.read("out/a/b/c") == Array("x".utf8))
-        #expect(try Path.status(f.path("out/a")).st_mode & 0o7777 == 0o755)
-        #expect(try f.digest("out") == s.treeDigest)
+        for (i, members) in [Member.file("a/b/c", "x"), Member.root + Member.file("a/b/c", "x"),
+                             Member.root + Member.header("a/", type: 0x35) + Member.file("a/b/c", "x")].enumerated() {
+            try f.save(members + Member.end, as: "a\(i).tar")
+            #expect { try f.verify("a\(i).tar") } throws: { kind($0) == .corrupt }
+            #expect { try f.extract("a\(i).tar", into: "out\(i)") } throws: { kind($0) == .corrupt }
+        }
+        try f.save(Member.root + Member.header("a/", type: 0x35) + Member.header("a/b/", type: 0x35) + Member.file("a/b/c", "x") + Member.end, as: "ok.tar")
+        let s = try f.extract("ok.tar", into: "ok")
+        #expect(try f.digest("ok") == s.treeDigest)
+        #expect(try f.verify("ok.tar").treeDigest == s.treeDigest)
+    }
+
+    /// One judgement: every hostile fixture gets the same verdict from verify as from extract.
+    @Test(arguments: hostile.indices) func verifyAgreesWithExtract(index: Int) throws {
+        let (name, members, _) = Self.hostile[index]
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.save(members + Member.end, as: "evil.tar")
+        var verdicts: [String] = []
+        do { _ = try f.verify("evil.tar"); verdicts.append("ok") } catch { verdicts.append(String(describing: kind(error))) }
+        do { _ = try f.extract("evil.tar", into: "staging"); verdicts.append("ok") } catch { verdicts.append(String(describing: kind(error))) }
+        #expect(verdicts[0] == verdicts[1], "\(name): verify \(verdicts[0]), extract \(verdicts[1])")
     }
 
     @Test func aMismatchedDigestFailsTheExtraction() throws {
         let f = try Fixture()
         defer { f.remove() }
-        try f.save(Member.file("a", "x") + Member.end, as: "a.tar")
+        try f.save(Member.root + Member.file("a", "x") + Member.end, as: "a.tar")
         #expect { try f.extract("a.tar", into: "out", expected: SHA256.hash("nope")) } throws: { kind($0) == .digestMismatch }
     }
 }
