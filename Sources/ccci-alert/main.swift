@@ -9,7 +9,7 @@ let command = Command(
         Subcommand("raise", summary: "raise an alert (JSON details on stdin, optional); an open one of the same app and kind is updated",
             options: [
                 .value("app", "APP", "the app the alert is about (required)"),
-                .value("kind", "KIND", "rollback, held-major, held-manual-migration, held-policy, held-unparsable, restore-failed, health-failed, sweep-failed, snapshot-failed, advance-failed, not-deployed, porcelain-failed, interrupted, unit-failed, fetch-failed (required)"),
+                .value("kind", "KIND", "rollback, held-major, held-manual-migration, held-policy, held-unparsable, restore-failed, health-failed, sweep-failed, snapshot-failed, advance-failed, not-deployed, porcelain-failed, interrupted, unit-failed, fetch-failed, disk-low (required)"),
                 .value("message", "TEXT", "one line for a person (line breaks become spaces)"),
             ]),
         Subcommand("list", summary: "open alerts as JSON Lines, oldest first", options: [.flag("all", "include the archive (relayed and acknowledged)")]),

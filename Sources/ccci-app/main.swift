@@ -16,6 +16,7 @@ let command = Command(
         Subcommand("domain", summary: "the app's warm (or cold, with --cold) domain and stack name", options: identity + [.value("cold", "HEX", "the cold per-run domain <recipe[:4]>-<hex>.<base>")], operands: [.required("APP", "app name")]),
         Subcommand("status", summary: "deployed or not, version, services with replicas and update state, converged", options: identity, operands: [.required("APP", "app name")]),
         Subcommand("versions", summary: "the recipe's release versions (annotated tags), sorted by version", options: identity + [.flag("lines", "one version per line instead of JSON (for ccci-gate)")], operands: [.required("APP", "app name")]),
+        Subcommand("prune-dangling", summary: "remove dangling images and dangling build cache (never --all, never volumes)", operands: []),
         Subcommand("fetch", summary: "update the recipe clone from its origin (branches and tags, atomically; the work tree untouched)",
             options: identity + [.value("ref", "REF", "also fetch this PR head when the clone lacks it")], operands: [.required("APP", "app name")]),
         Subcommand("ref", summary: "the commit a PR head names in the recipe clone (66 when the clone lacks it: fetch first)",
@@ -40,6 +41,9 @@ let command = Command(
 command.main { run in
     let args = run.arguments
     let sub = run.subcommand!
+    if sub == "prune-dangling" {
+        return .ok(["pruned": .array(try Docker().pruneDangling().map { .string($0) })])
+    }
     let app = try Name(args.operand("APP")!, kind: "app")
     let state = try StateRoot(args)
     let abra = try Abra(args)

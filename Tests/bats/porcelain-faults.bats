@@ -211,6 +211,33 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
     unset CCCI_HEALTH_DIR
 }
 
+# a df that reports FREE KiB available on every filesystem
+fake_df() {
+    mkdir -p "$case_dir/bin"
+    printf '#!/bin/sh\necho "Filesystem 1024-blocks Used Available Capacity Mounted on"\necho "/dev/x 1000000 %s %s 99%% /"\n' "$((1000000 - $1))" "$1" >"$case_dir/bin/df"
+    chmod +x "$case_dir/bin/df"
+    PATH=$case_dir/bin:$PATH
+}
+
+@test "reconcile: no room for the snapshot is refused before the undeploy (73), alerted, nothing touched" {
+    start reconcile
+    fake_df 1000
+    run -73 --separate-stderr run_reconcile
+    [ "$(cat "$M/kc.deployed")" = 1.0.0+1 ]
+    ! grep -q $'\tccci-app\tundeploy' "$FAULT_DIR/calls"
+    [[ "$(alerts)" == *disk-low* ]]
+    [ ! -e "$CCCI_STATE/kc/reconcile.json" ]
+}
+
+@test "sweep: under --min-free-percent, alert disk-low and prune dangling images only with nothing in flight" {
+    start sweep
+    fake_df 50000
+    run -0 --separate-stderr ccci-sweep --test true --infra-file "$case_dir/infra" --min-free-percent 10 --health-timeout 1 --deploy-timeout 1
+    last_record | jq -e '(.disk.low | test("5% free")) and .disk.pruned_images == ["image: Total reclaimed space: 0B"]'
+    [[ "$(alerts)" == *disk-low* ]]
+    grep -q $'\tccci-app\tprune-dangling' "$FAULT_DIR/calls"
+}
+
 @test "reconcile: --policy all is refused (majors are for people)" {
     start reconcile
     run -64 --separate-stderr ccci-reconcile kc --policy all

@@ -30,7 +30,7 @@ public struct AlertBox {
     public init(_ state: StateRoot) { self.state = state }
 
     public static let kinds = ["rollback", "held-major", "held-manual-migration", "held-policy", "held-unparsable", "restore-failed", "health-failed", "sweep-failed",
-        "snapshot-failed", "advance-failed", "not-deployed", "porcelain-failed", "interrupted", "unit-failed", "fetch-failed"]
+        "snapshot-failed", "advance-failed", "not-deployed", "porcelain-failed", "interrupted", "unit-failed", "fetch-failed", "disk-low"]
 
     /// Runs `body` with the alerts directory open and locked.
     func locked<T>(_ body: (FileDescriptor) throws -> T) throws -> T {

@@ -129,7 +129,19 @@ public struct Docker: Sendable {
 }
 
 extension Docker {
-    /// `docker volume rm NAME...`: named volumes only. There is deliberately no prune here.
+    /// Dangling images and dangling build cache only (`docker image prune -f`, `docker builder
+    /// prune -f`): never `--all`, never volumes, never containers or networks. Returns docker's
+    /// "Total reclaimed space" lines.
+    public func pruneDangling() throws(Failure) -> [String] {
+        var reclaimed: [String] = []
+        for arguments in [["image", "prune", "-f"], ["builder", "prune", "-f"]] {
+            let out = String(decoding: try run(arguments), as: UTF8.self)
+            reclaimed += out.split(separator: "\n").filter { $0.hasPrefix("Total reclaimed space") }.map { "\(arguments[0]): \($0)" }
+        }
+        return reclaimed
+    }
+
+    /// `docker volume rm NAME...`: named volumes only. There is deliberately no volume prune here.
     public func removeVolumes(_ names: [String]) throws(Failure) {
         if names.isEmpty { return }
         _ = try run(["volume", "rm"] + names)
