@@ -68,3 +68,26 @@ load helpers
         grep -Eq "^\| *$code *\|" "$REPO/docs/exit-codes.md" || fail "exit $code missing from docs/exit-codes.md"
     done
 }
+
+# The porcelain of the seam with the CI (bin/, POSIX sh): the same contract.
+seam_porcelain() { printf '%s\n' ccci-doctor ccci-run ccci-sso; }
+
+@test "seam porcelain: --help on stdout (exit 0), unknown options 64 with a JSON error, a doc page, shellcheck" {
+    for c in $(seam_porcelain); do
+        run --separate-stderr "$c" --help
+        [ "$status" -eq 0 ] || fail "$c --help exited $status"
+        [[ "$output" == "usage: $c"* ]] || fail "$c --help: no usage line"
+        [[ "$output" == *"docs/exit-codes.md"* ]] || fail "$c --help: no pointer to the exit table"
+        [ -z "$stderr" ] || fail "$c --help wrote to stderr"
+        run --separate-stderr "$c" --definitely-not-an-option </dev/null
+        assert_json_error "$c" 64 || fail "$c"
+        page=$REPO/docs/commands/$c.md
+        [ -f "$page" ] || fail "missing $page"
+        for section in "## Synopsis" "## Input" "## Output" "## Files" "## Environment" "## Exit codes" "## Examples"; do
+            grep -qx "$section" "$page" || fail "$page lacks '$section'"
+        done
+        if command -v shellcheck >/dev/null; then
+            shellcheck -S warning "$REPO/bin/$c" || fail "$c: shellcheck"
+        fi
+    done
+}
