@@ -349,7 +349,7 @@ fake_df() {
     } | xargs -P 2 -L 1 sh -c 'story=$1; "$0" "$@" >"$LOGS/matrix.$story.log" 2>&1; echo "$?" >>"$LOGS/matrix.$story.log"' \
         "$fault_here/matrix"
     cat "$LOGS"/matrix.*.log >&3
-    total=$(cat "$LOGS"/matrix.*.log | sed -n 's/^matrix [^:]*: \([0-9]*\) cases.*/\1/p' | awk '{s += $1} END {print s + 0}')
+    total=$(cat "$LOGS"/matrix.*.log | sed -n 's/^matrix .*: \([0-9]*\) cases.*/\1/p' | awk '{s += $1} END {print s + 0}')
     bad=$(cat "$LOGS"/matrix.*.log | sed -n 's/.*, \([0-9]*\) violations$/\1/p' | awk '{s += $1} END {print s + 0}')
     echo "# fault matrix: $total cases, $bad violations" >&3
     [ "$(cat "$LOGS"/matrix.*.log | grep -c ' violations$')" -eq 11 ]
