@@ -324,8 +324,11 @@ fake_df() {
     [ ! -e "$M/ch.deployed" ]
 }
 
-@test "advance: a first advance creates the canonical" {
-    start advance
+@test "advance: a first advance creates the canonical, with the host's settings from the sweep" {
+    start sweep
+    rm -f "$M/ch.record" "$M/ch.snap" "$M/ch.exists"
+    run -0 --separate-stderr ccci-sweep --test true --infra-file "$case_dir/infra" --set LETS_ENCRYPT_ENV= --health-timeout 1 --deploy-timeout 1
+    grep -q $'\tccci-app\tnew ch --recipe ch --domain warm-ch.test.local --secrets --set LETS_ENCRYPT_ENV=$' "$FAULT_DIR/calls"
     rm -f "$M/ch.record" "$M/ch.snap" "$M/ch.exists"
     run -0 --separate-stderr run_advance
     assert_line --index 0 "created:1.1.0+1"
