@@ -179,6 +179,16 @@ public struct Migration {
         return .object(o)
     }
 
+    /// How the previous system's plain tars are read, by the dry run and the migration alike: the
+    /// one strict judgement, except that directories they need but do not name (their root, when
+    /// written without `./`) are accepted; the migration rewrites them in our format, naming every
+    /// directory, and proves the trees equal.
+    static var oldArchives: Extractor.Options {
+        var o = Extractor.Options()
+        o.allowImpliedDirectories = true
+        return o
+    }
+
     /// The dry run: reports what `run` would do, reading every old tar through the strict reader
     /// (checks that need no filesystem: framing, checksums, names, sizes). Writes nothing.
     public func plan() throws(Failure) -> JSON {
@@ -190,7 +200,7 @@ public struct Migration {
         guard let snapshot = s.snapshot else { return result("would-retire", [("reason", "no-snapshot"), ("record", .bool(s.record != nil))]) }
         var volumes: [JSON] = []
         for v in snapshot.volumes {
-            let summary = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in try Extractor.verify(from: fd, expectedSHA256: nil) }
+            let summary = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in try Extractor.verify(from: fd, expectedSHA256: nil, options: Self.oldArchives) }
             volumes.append(["name": .string(v.value), "legacy_sha256": .string(summary.sha256.hex), "bytes": JSON(summary.bytes),
                             "entries": JSON(summary.entries), "tree_digest": .string(summary.treeDigest.hex)])
         }
@@ -224,14 +234,14 @@ public struct Migration {
                 // Read first without writing: a corrupt archive is refused before any scratch grows,
                 // and its digest (directories the archive does not name left out) tells, compared
                 // with the extraction's, whether the archive leaves some directory implied.
-                let checked = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in try Extractor.verify(from: fd, expectedSHA256: nil) }
+                let checked = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in try Extractor.verify(from: fd, expectedSHA256: nil, options: Self.oldArchives) }
                 // An archive that does not name its root gets the mode the extractor gives implied
                 // directories (0755), not the scratch's own 0700.
                 try Path.makeDirectory(v.value, in: scratchDir, mode: 0o755)
                 try Path.setMode(v.value, in: scratchDir, 0o755)
                 let tree = try FileDescriptor.open(v.value, relativeTo: scratchDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
                 defer { tree.closeQuietly() }
-                var options = Extractor.Options()
+                var options = Self.oldArchives
                 options.durable = false  // scratch: the new archives are what gets synced
                 let summary = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in
                     try Extractor.extract(from: fd, into: tree, expectedSHA256: nil, options: options)

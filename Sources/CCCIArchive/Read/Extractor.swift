@@ -38,6 +38,9 @@ public enum Extractor {
         public var preserveOwners = Kernel.effectiveUserID == 0
         /// Create device nodes; refused (permission) otherwise. Default: when running as root.
         public var allowDeviceNodes = Kernel.effectiveUserID == 0
+        /// Accept directories the archive needs but does not name (the previous system's plain
+        /// tars, read once by a migration). Never for our own snapshots.
+        public var allowImpliedDirectories = false
         public init() {}
     }
 
@@ -52,7 +55,7 @@ public enum Extractor {
         }
         let extraction = try Extraction(staging: staging, options: options)
         defer { extraction.close() }
-        return try extraction.run(ArchiveReader(try ArchiveInput(input)), judgement: Judgement(allowDeviceNodes: options.allowDeviceNodes), expectedSHA256: expectedSHA256)
+        return try extraction.run(ArchiveReader(try ArchiveInput(input)), judgement: Judgement(allowDeviceNodes: options.allowDeviceNodes, allowImpliedDirectories: options.allowImpliedDirectories), expectedSHA256: expectedSHA256)
     }
 
     /// Reads the whole archive as `extract` would, writing nothing: its SHA-256, length, entry count
@@ -61,7 +64,7 @@ public enum Extractor {
     public static func verify(from input: FileDescriptor, expectedSHA256: SHA256Digest?, options: Options = Options()) throws(ArchiveError) -> ArchiveSummary {
         var reader = ArchiveReader(try ArchiveInput(input))
         var digest = TreeDigest()
-        var judgement = Judgement(allowDeviceNodes: options.allowDeviceNodes)
+        var judgement = Judgement(allowDeviceNodes: options.allowDeviceNodes, allowImpliedDirectories: options.allowImpliedDirectories)
         var entries = 0
         while let entry = try reader.next() {
             try judgement.admit(entry)

@@ -22,6 +22,10 @@ import CCCICore
 
 struct Judgement {
     let allowDeviceNodes: Bool
+    /// Directories the archive needs but does not name are accepted (created with the extractor's
+    /// mode). Only for reading the previous system's plain tars once, during a migration that
+    /// rewrites them in our format and proves the result; never for our own snapshots.
+    var allowImpliedDirectories = false
     /// Every path seen: true for a directory (named or implied), false for anything else.
     private var kinds: [[UInt8]: Bool] = [:]
     /// Directories named by an entry (the root is the empty path).
@@ -34,7 +38,10 @@ struct Judgement {
     /// What ext4 (with 256-byte inodes) stores: seconds from -2^31 to 2^34 - 2^31 - 1.
     static let mtimes: ClosedRange<Int64> = -(1 << 31)...((1 << 34) - (1 << 31) - 1)
 
-    init(allowDeviceNodes: Bool) { self.allowDeviceNodes = allowDeviceNodes }
+    init(allowDeviceNodes: Bool, allowImpliedDirectories: Bool = false) {
+        self.allowDeviceNodes = allowDeviceNodes
+        self.allowImpliedDirectories = allowImpliedDirectories
+    }
 
     mutating func admit(_ entry: Entry) throws(ArchiveError) {
         let parts = entry.components
@@ -85,6 +92,7 @@ struct Judgement {
 
     /// At the end of the archive: the root and every directory a member needed were named.
     func finish() throws(ArchiveError) {
+        if allowImpliedDirectories { return }
         guard named.contains([]) else { throw ArchiveError(.corrupt, "the archive does not name its root directory ('./')") }
         for (path, isDirectory) in kinds where isDirectory && !named.contains(path) {
             throw ArchiveError(.corrupt, "the archive does not name directory '\(ArchiveError.describe(path))'")
