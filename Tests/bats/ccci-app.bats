@@ -89,9 +89,9 @@ healthcheck='s/^    stop_grace_period: 10s$/    stop_grace_period: 10s\n    heal
     run --separate-stderr ccci-app ref custom-html "${A[@]}" --ref '--upload-pack=x'
     assert_json_error ccci-app 64
     clone="$ABRA_DIR/recipes/custom-html"
+    ccci-app new custom-html "${A[@]}" --set TIMEOUT=30 >/dev/null  # abra moves the clone too
     git -C "$clone" checkout -q --detach 1.0.0+1.27.0
     before=$(git -C "$clone" rev-parse HEAD)
-    ccci-app new custom-html "${A[@]}" --set TIMEOUT=30 >/dev/null
     run --separate-stderr ccci-app deploy custom-html "${A[@]}" --ref "$head" --timeout 90
     assert_success
     [ "$(git -C "$clone" rev-parse HEAD)" = "$before" ]

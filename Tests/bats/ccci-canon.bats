@@ -229,6 +229,7 @@ teardown() { teardown_scratch; }
     run --separate-stderr ccci-canon set-status crafted deployed
     assert_json_error ccci-canon 65
     [ ! -e "$CCCI_STATE/victim" ]
+}
 
 @test "has: a FIFO in place of an archive or the manifest is a prompt no, never a hang" {
     rm "$CCCI_STATE/custom-html/snapshot/volumes/content.tar" && mkfifo "$CCCI_STATE/custom-html/snapshot/volumes/content.tar"
