@@ -240,9 +240,9 @@ fake_df() {
 
 @test "sweep: under --min-free-percent, alert disk-low and prune dangling images only with nothing in flight" {
     start sweep
-    fake_df 50000
+    fake_df 90000
     run -0 --separate-stderr ccci-sweep --test true --infra-file "$case_dir/infra" --min-free-percent 10 --health-timeout 1 --deploy-timeout 1
-    last_record | jq -e '(.disk.low | test("5% free")) and .disk.pruned_images == ["image: Total reclaimed space: 0B"]'
+    last_record | jq -e '(.disk.low | test("9% free")) and .disk.pruned_images == ["image: Total reclaimed space: 0B"]'
     [[ "$(alerts)" == *disk-low* ]]
     grep -q $'\tccci-app\tprune-dangling' "$FAULT_DIR/calls"
 }
