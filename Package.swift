@@ -20,6 +20,26 @@ let commands = [
     "ccci-migrate",
 ]
 
+// The toolkit's version, declared once: `--version` prints it (with the commit) for every command
+// and porcelain script; nix/package.nix reads it from here.
+let version = "0.1.0"
+
+// The commit `--version` names: $CCCI_COMMIT when the build sets it (the Nix package, whose source
+// has no .git), else the checkout's own HEAD (12 hex digits, "-dirty" with uncommitted changes),
+// else "unknown". Only [0-9A-Za-z.+-] gets through: the value becomes a C string literal.
+func buildCommit() -> String {
+    let raw: String
+    if let given = Context.environment["CCCI_COMMIT"], !given.isEmpty {
+        raw = given
+    } else if let git = Context.gitInformation {
+        raw = String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
+    } else {
+        raw = "unknown"
+    }
+    let safe = raw.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".+-".unicodeScalars.contains($0)) }
+    return safe && !raw.isEmpty ? raw : "unknown"
+}
+
 // Commands that read or write snapshots link the archive library too; the others stay small.
 let archiveCommands: Set<String> = ["ccci-snap", "ccci-restore", "ccci-canon", "ccci-promote", "ccci-migrate"]
 
@@ -37,7 +57,9 @@ let package = Package(
     products: commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [],
     targets: [
-        .target(name: "CSystem"),
+        .target(name: "CSystem", cSettings: [
+            .define("CCCI_VERSION", to: "\"\(version)\""), .define("CCCI_COMMIT", to: "\"\(buildCommit())\""),
+        ]),
         .target(name: "CSHA256"),
         .target(name: "CCCICore", dependencies: ["CSystem", "CSHA256"], swiftSettings: strict),
         .target(name: "CCCIArchive", dependencies: ["CCCICore"], swiftSettings: strict),

@@ -8,7 +8,8 @@ let command = Command(
     summary: "snapshot an undeployed app's volumes into <state>/<app>/snapshot, replacing the last one atomically",
     options: [
         StateRoot.option,
-        .value("version", "VERSION", "the app version the data belongs to (recorded in the manifest)"),
+        .value("app-version", "VERSION", "the app version the data belongs to (recorded in the manifest as 'version')"),
+        .renamed("version", to: "app-version"),
         .value("commit", "COMMIT", "the recipe commit (recorded in the manifest)"),
     ] + Lock.options + VolumeSource.options,
     operands: [.required("APP", "the app")],
@@ -24,7 +25,7 @@ command.main { run in
     let targets = try VolumeSource.resolve(args, app: app, docker: docker)
     return try state.withAppLock(app, wait: wait) { _ in
         try VolumeSource.requireUnused(targets, docker: docker, offline: args.flag("offline"))
-        let manifest = try SnapshotStore(state: state, app: app).take(targets, version: args.value("version"), commit: args.value("commit"))
+        let manifest = try SnapshotStore(state: state, app: app).take(targets, version: args.value("app-version"), commit: args.value("commit"))
         var out = manifest.json.object!
         out["manifest_digest"] = .string(manifest.digest.hex)
         return .ok(.object(out))

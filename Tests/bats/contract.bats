@@ -68,3 +68,36 @@ load helpers
         grep -Eq "^\| *$code *\|" "$REPO/docs/exit-codes.md" || fail "exit $code missing from docs/exit-codes.md"
     done
 }
+
+# The porcelain scripts (everything in bin/ but the shared library).
+porcelain() {
+    for p in "$REPO"/bin/ccci-*; do [ "$p" = "$REPO/bin/ccci-lib.sh" ] || basename "$p"; done
+}
+
+@test "--version alone: '<name> (ci-warm) <version> <commit>' on stdout, exit 0, the same for every command and script" {
+    version=$(sed -n 's/^let version = "\(.*\)"$/\1/p' "$REPO/Package.swift")
+    [ -n "$version" ] || fail "Package.swift declares no version"
+    commit='unknown'
+    [ -e "$REPO/.git" ] && commit='[0-9a-f]{12}(-dirty)?'
+    tails=()
+    for c in $(commands) $(porcelain); do
+        run --separate-stderr "$c" --version </dev/null
+        [ "$status" -eq 0 ] || fail "$c --version exited $status"
+        [ -z "$stderr" ] || fail "$c --version wrote to stderr: $stderr"
+        [ "${#lines[@]}" -eq 1 ] || fail "$c --version: not one line"
+        [[ "$output" =~ ^"$c (ci-warm) $version "($commit)$ ]] || fail "$c --version: '$output'"
+        tails+=("${output#"$c"}")
+    done
+    [ "$(printf '%s\n' "${tails[@]}" | sort -u | wc -l)" -eq 1 ] || fail "versions differ: ${tails[*]}"
+}
+
+@test "--version with anything after it is a usage error (64), never a result" {
+    for c in $(commands) $(porcelain); do
+        run --separate-stderr "$c" --version 1.2.3 </dev/null
+        assert_json_error "$c" 64 || fail "$c --version 1.2.3"
+    done
+    for c in $(commands); do
+        run --separate-stderr "$c" --version=1.2.3 </dev/null
+        assert_json_error "$c" 64 || fail "$c --version=1.2.3"
+    done
+}
