@@ -1,6 +1,7 @@
 # ci-warm: build and install on a host without Nix.
 #
-#   make                      swift build -c release (Swift 6.2 or newer)
+#   make                      swift build -c release (Swift 6.2 or newer), naming the commit for
+#                             --version (CCCI_COMMIT, from packaging/commit unless already set)
 #   make install              commands, porcelain, helpers, systemd units, tmpfiles, examples, man
 #   make install PREFIX=/opt/ci-warm DESTDIR=/tmp/stage
 #
@@ -39,7 +40,7 @@ SUBST = sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e '
 all: build
 
 build:
-	$(SWIFT) build -c release
+	CCCI_COMMIT="$${CCCI_COMMIT:-$$(packaging/commit)}" $(SWIFT) build -c release
 
 install: install-check install-units install-man
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(DOCDIR)/examples" "$(DESTDIR)$(TMPFILESDIR)"

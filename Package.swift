@@ -24,20 +24,15 @@ let commands = [
 // and porcelain script; nix/package.nix reads it from here.
 let version = "0.1.0"
 
-// The commit `--version` names: $CCCI_COMMIT when the build sets it (the Nix package, whose source
-// has no .git), else the checkout's own HEAD (12 hex digits, "-dirty" with uncommitted changes),
-// else "unknown". Only [0-9A-Za-z.+-] gets through: the value becomes a C string literal.
+// The commit `--version` names: $CCCI_COMMIT, which the build entry points set (make, Tests/run,
+// the Nix package; packaging/commit computes it from the checkout); a plain `swift build` says
+// "unknown". Not Context.gitInformation: SwiftPM caches the evaluated manifest across commits,
+// so that would name a stale commit; a changed environment re-evaluates it. Only [0-9A-Za-z.+-]
+// gets through: the value becomes a C string literal.
 func buildCommit() -> String {
-    let raw: String
-    if let given = Context.environment["CCCI_COMMIT"], !given.isEmpty {
-        raw = given
-    } else if let git = Context.gitInformation {
-        raw = String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
-    } else {
-        raw = "unknown"
-    }
-    let safe = raw.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".+-".unicodeScalars.contains($0)) }
-    return safe && !raw.isEmpty ? raw : "unknown"
+    let given = Context.environment["CCCI_COMMIT"] ?? ""
+    let safe = given.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".+-".unicodeScalars.contains($0)) }
+    return safe && !given.isEmpty ? given : "unknown"
 }
 
 // Commands that read or write snapshots link the archive library too; the others stay small.
