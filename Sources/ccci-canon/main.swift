@@ -16,7 +16,8 @@ let command = Command(
         Subcommand("show", summary: "the app's canonical record", operands: app),
         Subcommand("list", summary: "every canonical record, as JSON Lines"),
         Subcommand("has", summary: "exit 0 only if the record exists AND its volumes exist AND the snapshot verifies against the manifest it names",
-            options: identity + locking, operands: app),
+            options: identity + locking + [.flag("full", "re-read every archive even when the verification stamp vouches for the snapshot")],
+            operands: app),
         Subcommand("enrolled", summary: "the enrolment list", options: [Registry.enrolledOption]),
         Subcommand("set-status", summary: "set the record's status: idle, deployed or quick", options: locking,
             operands: [.required("APP", "the app"), .required("STATUS", "idle, deployed or quick")]),
@@ -56,7 +57,7 @@ command.main { run in
         return .ok(nil)
     case "has":
         let verdict = try state.withAppLock(appName!, wait: wait) { _ in
-            try Canonical.check(appName!, state: state, docker: args.flag("offline") ? nil : Docker())
+            try Canonical.check(appName!, state: state, docker: args.flag("offline") ? nil : Docker(), full: args.flag("full"))
         }
         return Outcome(verdict["has"]?.bool == true ? .ok : .no, verdict)
     case "enrolled":
