@@ -1,8 +1,10 @@
 // swift-tools-version: 6.2
 // ci-warm: small Unix commands that keep a Co-op Cloud CI host's deployments warm, safely.
 //
-// The list of commands is declared once, here; every product and executable target is derived
-// from it. Each command is a folder `Sources/<name>/` holding a thin main.swift over the core.
+// The list of commands is declared once, here; every target is derived from it. Each command is
+// a folder `Sources/<name>/` holding one thin file over the core (its `main()`). They are linked
+// into ONE multicall executable, `ci-warm` (Sources/ci-warm), which runs the command it was called
+// as: `ccci-snap` is a link to it, made by packaging/link-commands (make, Tests/run, make install).
 import PackageDescription
 
 let commands = [
@@ -35,7 +37,7 @@ func buildCommit() -> String {
     return safe && !given.isEmpty ? given : "unknown"
 }
 
-// Commands that read or write snapshots link the archive library too; the others stay small.
+// Commands that read or write snapshots depend on the archive library too.
 let archiveCommands: Set<String> = ["ccci-snap", "ccci-restore", "ccci-canon", "ccci-promote", "ccci-migrate"]
 
 let strict: [SwiftSetting] = [
@@ -49,7 +51,7 @@ let staticLink: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
 
 let package = Package(
     name: "ci-warm",
-    products: commands.map { .executable(name: $0, targets: [$0]) },
+    products: [.executable(name: "ci-warm", targets: ["ci-warm"])],
     dependencies: [],
     targets: [
         .target(name: "CSystem", cSettings: [
@@ -63,9 +65,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CCCICore"], path: "Tests/TestSupport", swiftSettings: strict),
         // Test helper, not a command: the archive library on the command line for Tests/archive and bench/archive.
         .executableTarget(name: "ccci-archive-probe", dependencies: ["CCCICore", "CCCIArchive"], path: "Tests/ArchiveProbe", swiftSettings: strict),
+        // The one executable: all commands and one copy of the runtime (bench/multicall).
+        .executableTarget(name: "ci-warm", dependencies: commands.map { .target(name: $0) }, swiftSettings: strict, linkerSettings: staticLink),
     ] + commands.map {
-        .executableTarget(
-            name: $0, dependencies: archiveCommands.contains($0) ? ["CCCICore", "CCCIArchive"] : ["CCCICore"],
-            swiftSettings: strict, linkerSettings: staticLink)
+        .target(name: $0, dependencies: archiveCommands.contains($0) ? ["CCCICore", "CCCIArchive"] : ["CCCICore"], swiftSettings: strict)
     }
 )

@@ -1,4 +1,5 @@
-# The ci-warm toolkit: the Swift plumbing (statically linked against the Swift runtime, no
+# The ci-warm toolkit: the Swift plumbing (one multicall executable, bin/ci-warm, with a link per
+# command, statically linked against the Swift runtime, no
 # package dependencies), the POSIX sh porcelain, the unit helpers (libexec) and the man pages,
 # installed by the Makefile's `make install` so Nix and other hosts get the same tree.
 #

@@ -12,6 +12,21 @@ load helpers
     done
 }
 
+@test "every command is a link to the one multicall executable, which runs the command it is called as" {
+    [ -x "$BIN/ci-warm" ] && [ ! -L "$BIN/ci-warm" ]
+    for c in $(commands); do
+        [ "$(readlink -f "$BIN/$c")" = "$(readlink -f "$BIN/ci-warm")" ] || fail "$c is not a link to ci-warm"
+        run --separate-stderr "$c" --help
+        [[ "$output" == "usage: $c"* ]] || fail "$c runs another command"
+    done
+    # by any other name (its own, a copy, a link named after nothing) it is a usage error
+    ln -s "$BIN/ci-warm" "$BATS_TEST_TMPDIR/ccci-nothing"
+    for name in "$BIN/ci-warm" "$BATS_TEST_TMPDIR/ccci-nothing"; do
+        run --separate-stderr "$name" --help
+        assert_json_error ci-warm 64
+    done
+}
+
 @test "--help and -h print usage on stdout, exit 0, nothing on stderr" {
     for c in $(commands); do
         for h in --help -h; do

@@ -23,18 +23,21 @@ let command = Command(
         "alert","notes_read"}; see docs/commands/ccci-gate.md.
         """)
 
-command.main { run in
-    let args = run.arguments
-    let current = try args.require("current")
-    let policy = Gate.Policy(rawValue: try args.choice("policy", Gate.Policy.allCases.map(\.rawValue)) ?? "minor")!
-    var candidates = args.values("candidate")
-    if candidates.isEmpty {
-        if StandardInput.isTerminal { throw Failure.usage("no versions: give --candidate or pipe them on stdin") }
-        candidates = try Gate.parseCandidates(StandardInput.readAll())
-        try Gate.requireCandidates(candidates)
+/// The command, as the multicall executable runs it when called by this name.
+public func main() -> Never {
+    command.main { run in
+        let args = run.arguments
+        let current = try args.require("current")
+        let policy = Gate.Policy(rawValue: try args.choice("policy", Gate.Policy.allCases.map(\.rawValue)) ?? "minor")!
+        var candidates = args.values("candidate")
+        if candidates.isEmpty {
+            if StandardInput.isTerminal { throw Failure.usage("no versions: give --candidate or pipe them on stdin") }
+            candidates = try Gate.parseCandidates(StandardInput.readAll())
+            try Gate.requireCandidates(candidates)
+        }
+        let markers = try Gate.loadMarkers(args.value("markers"))
+        let notes = try Gate.openNotes(args.value("notes"))
+        let verdict = Gate.decide(current: current, candidates: candidates, notes: notes, markers: markers, policy: policy)
+        return Outcome(verdict.decision == .hold ? .no : .ok, verdict.json)
     }
-    let markers = try Gate.loadMarkers(args.value("markers"))
-    let notes = try Gate.openNotes(args.value("notes"))
-    let verdict = Gate.decide(current: current, candidates: candidates, notes: notes, markers: markers, policy: policy)
-    return Outcome(verdict.decision == .hold ? .no : .ok, verdict.json)
 }
