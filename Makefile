@@ -1,7 +1,10 @@
 # ci-warm: build and install on a host without Nix.
 #
-#   make                      swift build -c release (Swift 6.2 or newer)
+#   make                      swift build -c release (Swift 6.2 or newer), naming the commit for
+#                             --version (CCCI_COMMIT, from packaging/commit unless already set)
 #   make install              commands, porcelain, helpers, systemd units, tmpfiles, examples, man
+#                             (the commands: one stripped multicall executable, bin/ci-warm, and
+#                             one symlink to it per command; STRIP= keeps its symbols)
 #   make install PREFIX=/opt/ci-warm DESTDIR=/tmp/stage
 #
 # PREFIX (default /usr/local) is where the files will live and what the units name; DESTDIR
@@ -25,9 +28,9 @@ BUILDDIR ?= .build/release
 SWIFT ?= swift
 LOWDOWN ?= lowdown
 INSTALL ?= install
+STRIP ?= -s
 
-# The one list of commands lives in Package.swift.
-COMMANDS := $(shell sed -n '/^let commands = \[/,/^\]/p' Package.swift | sed -n 's/^ *"\(ccci-[a-z-]*\)",*$$/\1/p')
+# The one list of commands lives in Package.swift (packaging/link-commands reads it).
 PORCELAIN := $(filter-out bin/ccci-lib.sh,$(wildcard bin/ccci-*))
 UNITS := $(basename $(notdir $(wildcard packaging/systemd/*.in)))
 LIBEXEC := $(basename $(notdir $(wildcard packaging/libexec/*.in)))
@@ -39,11 +42,13 @@ SUBST = sed -e 's|@bindir@|$(BINDIR)|g' -e 's|@libexecdir@|$(LIBEXECDIR)|g' -e '
 all: build
 
 build:
-	$(SWIFT) build -c release
+	CCCI_COMMIT="$${CCCI_COMMIT:-$$(packaging/commit)}" $(SWIFT) build -c release
+	packaging/link-commands "$(BUILDDIR)"
 
 install: install-check install-units install-man
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(DOCDIR)/examples" "$(DESTDIR)$(TMPFILESDIR)"
-	for c in $(COMMANDS); do $(INSTALL) -m 0755 "$(BUILDDIR)/$$c" "$(DESTDIR)$(BINDIR)/$$c"; done
+	$(INSTALL) -m 0755 $(STRIP) "$(BUILDDIR)/ci-warm" "$(DESTDIR)$(BINDIR)/ci-warm"
+	packaging/link-commands "$(DESTDIR)$(BINDIR)"
 	for p in $(PORCELAIN); do $(INSTALL) -m 0755 "$$p" "$(DESTDIR)$(BINDIR)/"; done
 	$(INSTALL) -m 0644 bin/ccci-lib.sh "$(DESTDIR)$(BINDIR)/ccci-lib.sh"
 	for l in $(LIBEXEC); do \
@@ -54,9 +59,7 @@ install: install-check install-units install-man
 	$(INSTALL) -m 0644 LICENSE README.md NEWS.md docs/*.md "$(DESTDIR)$(DOCDIR)/"
 
 install-check:
-	@for c in $(COMMANDS); do \
-		[ -x "$(BUILDDIR)/$$c" ] || { echo "make install: $(BUILDDIR)/$$c is missing: run make first" >&2; exit 66; }; \
-	done
+	@[ -x "$(BUILDDIR)/ci-warm" ] || { echo "make install: $(BUILDDIR)/ci-warm is missing: run make first" >&2; exit 66; }
 
 # Each unit: @...@ substituted, @HARDENING@, @VOLUME_ACCESS@ and @NO_VOLUME_ACCESS@ replaced by
 # the shared blocks.

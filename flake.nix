@@ -8,10 +8,15 @@
     let
       systems = [ "x86_64-linux" "aarch64-linux" ];
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      # --version names the flake's revision (12 hex digits, "-dirty" for a dirty tree).
+      commit =
+        if self ? rev then builtins.substring 0 12 self.rev
+        else if self ? dirtyRev then builtins.substring 0 12 self.dirtyRev + "-dirty"
+        else "unknown";
     in
     {
       packages = forAllSystems (pkgs: {
-        default = pkgs.callPackage ./nix/package.nix { };
+        default = pkgs.callPackage ./nix/package.nix { inherit commit; };
       });
 
       # imports = [ ci-warm.nixosModules.default ]; services.ci-warm = { ... };

@@ -166,3 +166,14 @@ health_spec() {
         (if .json_path then "--json-path", .json_path else empty end), (.args // [])[]] | map(@sh) | join(" ")')
     health_args="$spec_args $health_args"
 }
+
+# print_version N: `--version` for a porcelain script, called from its option loop with $# (the
+# arguments left, --version included). Alone, it prints `<prog> (ci-warm) <version> <commit>`,
+# the plumbing's (installed with the porcelain), and exits 0; with anything after it, it is a
+# usage error, so an old `--version VALUE` can never pass for a result.
+print_version() {
+    [ "$1" -eq 1 ] || die 64 usage "'--version' takes no value (alone, it prints the toolkit's version)"
+    v=$(ccci-trigger --version) || die 69 unavailable "'ccci-trigger --version' failed: is the plumbing on PATH?"
+    printf '%s%s\n' "$prog" "${v#ccci-trigger}"
+    exit 0
+}

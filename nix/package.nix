@@ -1,4 +1,5 @@
-# The ci-warm toolkit: the Swift plumbing (statically linked against the Swift runtime, no
+# The ci-warm toolkit: the Swift plumbing (one multicall executable, bin/ci-warm, with a link per
+# command, statically linked against the Swift runtime, no
 # package dependencies), the POSIX sh porcelain, the unit helpers (libexec) and the man pages,
 # installed by the Makefile's `make install` so Nix and other hosts get the same tree.
 #
@@ -6,12 +7,17 @@
 # `swift` fails at `swift build` with "package requires minimum Swift tools version 6.2".
 # The porcelain is wrapped to find jq, git, docker and the core utilities; abra, which the
 # plumbing runs, comes from the NixOS module's PATH (services.ci-warm.abraPackage).
-{ lib, stdenv, swift, swiftpm, makeWrapper, lowdown, jq, curl, git, docker-client, coreutils, util-linux, gnused, gawk }:
+#
+# `--version` prints the version declared in Package.swift and `commit`, which the flake passes
+# from its own revision (the cleaned source has no .git): the build gets it as $CCCI_COMMIT.
+{ lib, stdenv, swift, swiftpm, makeWrapper, lowdown, jq, curl, git, docker-client, coreutils, util-linux, gnused, gawk
+, commit ? "unknown" }:
 
 stdenv.mkDerivation {
   pname = "ci-warm";
-  version = "0.1.0";
+  version = builtins.head (builtins.match ".*\nlet version = \"([^\"]+)\"\n.*" (builtins.readFile ../Package.swift));
   src = lib.cleanSource ../.;
+  CCCI_COMMIT = commit;
 
   nativeBuildInputs = [ swift swiftpm makeWrapper lowdown ];
 

@@ -109,3 +109,12 @@ int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id) {
     *mount_id = (st.stx_mask & STATX_MNT_ID) ? st.stx_mnt_id : 0;  /* 0 before Linux 5.8 */
     return 0;
 }
+
+#ifndef CCCI_VERSION
+#define CCCI_VERSION "unknown"
+#endif
+#ifndef CCCI_COMMIT
+#define CCCI_COMMIT "unknown"
+#endif
+const char *ccci_toolkit_version(void) { return CCCI_VERSION; }
+const char *ccci_toolkit_commit(void) { return CCCI_COMMIT; }

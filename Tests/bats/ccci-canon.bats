@@ -285,3 +285,149 @@ teardown() { teardown_scratch; }
     echo "$output" | jq -e '.has == false and .reason == "restore-interrupted"'
     [ -e "$CCCI_STATE/custom-html/journal.json" ]
 }
+
+# --- The verification stamp (<app>/verified.json, keyed by <state>/stamp.key) -------------------
+A=volumes/content.tar
+
+# stamped: a full `has` that writes the stamp (archives whose ctime is under a second old are
+# racy: no stamp), then the stamp's answer.
+stamped() {
+    sleep 1.1
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamped == true' >/dev/null
+    [ -f "$CCCI_STATE/custom-html/verified.json" ]
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "stamp" and .stamp == "valid"' >/dev/null
+}
+
+# damage: one byte of the archive changed in place, its size kept and its mtime put back.
+damage() {
+    local f=$CCCI_STATE/custom-html/snapshot/$A m s
+    m=$(stat -c %y "$f") s=$(stat -c %s "$f")
+    printf 'X' | dd of="$f" bs=1 seek=1536 conv=notrunc 2>/dev/null
+    touch -d "$m" "$f"
+    [ "$(stat -c %y "$f")" = "$m" ] && [ "$(stat -c %s "$f")" = "$s" ]
+}
+
+@test "has: an unchanged snapshot is answered from the stamp; --full re-reads every archive" {
+    stamped
+    run --separate-stderr ccci-canon has custom-html --offline --full
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamp == "ignored" and .stamped == true'
+    s=$CCCI_STATE/custom-html/verified.json
+    [ "$(stat -c %a "$s")" = 600 ] && [ "$(stat -c %a "$CCCI_STATE/stamp.key")" = 600 ]
+    [ "$(stat -c %s "$CCCI_STATE/stamp.key")" = 32 ]
+    jq -e --arg d "$(jq -r .manifest_digest "$CCCI_STATE/custom-html/canonical.json")" \
+        '.format == "ccci-verify-stamp/1" and .manifest_digest == $d and (.archives | length) == 1 and (.mac | length) == 64' "$s"
+}
+
+@test "has: a snapshot verified within the last second is not stamped (racy ctime)" {
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamped == false'
+    [ ! -e "$CCCI_STATE/custom-html/verified.json" ]
+}
+
+@test "has: an archive byte changed with its size kept and its mtime restored (touch -d) is re-verified: no" {
+    stamped
+    damage
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.has == false and .reason == "snapshot-corrupt"'
+    # the failed verification removed the stamp
+    [ ! -e "$CCCI_STATE/custom-html/verified.json" ]
+}
+
+@test "has: a different file swapped in under the archive's name (same size and mtime) is re-verified" {
+    stamped
+    f=$CCCI_STATE/custom-html/snapshot/$A
+    cp -p "$f" "$SCRATCH/same" && mv "$SCRATCH/same" "$f"   # identical bytes, another inode
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamp == "stale"'
+    cp -p "$f" "$SCRATCH/other"
+    printf 'X' | dd of="$SCRATCH/other" bs=1 seek=1536 conv=notrunc 2>/dev/null
+    touch -r "$f" "$SCRATCH/other" && mv "$SCRATCH/other" "$f"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+}
+
+@test "has: a stamp written by hand for the damaged archive, with its true identity, is never trusted" {
+    stamped
+    good=$(cat "$CCCI_STATE/custom-html/verified.json")
+    f=$CCCI_STATE/custom-html/snapshot/$A
+    ids() { printf '"archives":[{"archive":"%s","dev":%s,"ino":%s,"size":%s,"mtime_ns":%s,"ctime_ns":%s}]' "$A" "$(stat -c %d "$f")" \
+        "$(stat -c %i "$f")" "$(stat -c %s "$f")" "$(stat -c '%.9Y' "$f" | tr -d .)" "$(stat -c '%.9Z' "$f" | tr -d .)"; }
+    # the forger knows the identity exactly as a real stamp writes it
+    [[ $good == *"$(ids)"* ]] || fail "identity not as the stamp writes it: $good"
+    damage
+    # what the damaged archive looks like now, in the stamp's own shape (printf: jq 1.6 rounds
+    # 64-bit numbers); the MAC copied from the good stamp, then made up
+    for mac in "$(jq -r .mac <<<"$good")" "$(printf %064d 0)" "$(sha256sum "$f" | cut -d' ' -f1)"; do
+        printf '{"format":"ccci-verify-stamp/1","app":"custom-html","manifest_digest":"%s","verified_at":"%s",%s,"mac":"%s"}\n' \
+            "$(jq -r .manifest_digest <<<"$good")" "$(jq -r .verified_at <<<"$good")" "$(ids)" "$mac" >"$CCCI_STATE/custom-html/verified.json"
+        run --separate-stderr ccci-canon has custom-html --offline
+        assert_failure 1
+        echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+    done
+}
+
+@test "has: a stamp of another manifest (an older snapshot), even with its digest edited, is never trusted" {
+    stamped
+    cp "$CCCI_STATE/custom-html/verified.json" "$SCRATCH/old-stamp"
+    # a new known-good: another manifest digest, a new archive
+    echo "newer" >"$V/content/_data/index.html"
+    jq -n '{app:"custom-html",mode:"cold",ref:null,status:"pass",version:"1.0.1+1.27.0",commit:"c0ffee",run:"run-2"}' |
+        ccci-promote --offline --volume "content=$V/content/_data" --domain warm-custom-html.test.local >/dev/null
+    d=$(jq -r .manifest_digest "$CCCI_STATE/custom-html/canonical.json")
+    [ "$d" != "$(jq -r .manifest_digest "$SCRATCH/old-stamp")" ]
+    sleep 1.1
+    damage
+    cp "$SCRATCH/old-stamp" "$CCCI_STATE/custom-html/verified.json"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+    jq -c --arg d "$d" '.manifest_digest = $d' "$SCRATCH/old-stamp" >"$CCCI_STATE/custom-html/verified.json"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+}
+
+@test "has: a stamp made under another key (a copied stamp or key) is never trusted; a lost key only costs a full read" {
+    stamped
+    head -c 32 /dev/urandom >"$CCCI_STATE/stamp.key"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamp == "stale" and .stamped == true'
+    rm "$CCCI_STATE/stamp.key"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamp == "stale" and .stamped == true'
+    [ "$(stat -c %s "$CCCI_STATE/stamp.key")" = 32 ]
+    run --separate-stderr ccci-canon has custom-html --offline
+    echo "$output" | jq -e '.verified == "stamp"'
+}
+
+@test "has: a stamp that is a symlink or a FIFO is not read (never a hang), and is replaced by a real one" {
+    stamped
+    s=$CCCI_STATE/custom-html/verified.json
+    mv "$s" "$SCRATCH/good-stamp" && ln -s "$SCRATCH/good-stamp" "$s"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_success
+    echo "$output" | jq -e '.verified == "full" and .stamp == "unreadable" and .stamped == true'
+    [ -f "$s" ] && [ ! -L "$s" ]
+    # a symlink to the stamp that was good before the damage
+    damage
+    rm "$s" && ln -s "$SCRATCH/good-stamp" "$s"
+    run --separate-stderr ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+    rm -f "$s" && mkfifo "$s"
+    run --separate-stderr timeout 10 ccci-canon has custom-html --offline
+    assert_failure 1
+    echo "$output" | jq -e '.reason == "snapshot-corrupt"'
+    [ ! -e "$s" ]
+}

@@ -39,7 +39,7 @@ teardown() { teardown_scratch; }
 }
 
 @test "only a major bump available: hold, exit 1, no churn suggested" {
-    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --version 11.0.0+27.0.0
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --candidate 11.0.0+27.0.0
     assert_failure 1
     echo "$output" | jq -e '.decision == "hold" and .target == .current and .alert == "held-major"'
 }
@@ -119,22 +119,34 @@ teardown() { teardown_scratch; }
 }
 
 @test "bad input: a missing notes directory or markers file is 66" {
-    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --notes "$SCRATCH/nope"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --notes "$SCRATCH/nope"
     assert_json_error ccci-gate 66
-    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/nope"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --markers "$SCRATCH/nope"
     assert_json_error ccci-gate 66
 }
 
 @test "bad input: an empty markers file is 65 (it would silently match nothing)" {
     printf '# only a comment\n' >"$SCRATCH/markers"
-    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/markers"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --markers "$SCRATCH/markers"
     assert_json_error ccci-gate 65
 }
 
+@test "the old '--version VERSION' is refused (64) naming --candidate, wherever it stands" {
+    for argv in "--current 1.0.0+1 --version 1.0.1+1" "--version 1.0.1+1 --current 1.0.0+1" "--current 1.0.0+1 --version=1.0.1+1"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr ccci-gate $argv </dev/null
+        assert_json_error ccci-gate 64
+        error_line | jq -e '.error.code == "usage" and .error.details.renamed == "--version" and .error.details.use == "--candidate"'
+    done
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1
+    assert_success
+    echo "$output" | jq -e '.decision == "apply" and .target == "1.0.1+1"'
+}
+
 @test "usage: a bad policy, a missing --current" {
-    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --policy yolo
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --policy yolo
     assert_json_error ccci-gate 64
-    run --separate-stderr ccci-gate --version 1.0.1+1
+    run --separate-stderr ccci-gate --candidate 1.0.1+1
     assert_json_error ccci-gate 64
 }
 
@@ -182,7 +194,7 @@ make_clone() {
     git -C "$G" commit -qam "notes: amend 1.1.0"
     git -C "$SCRATCH/c2" fetch -q origin
     git -C "$SCRATCH/c2" checkout -q 1.0.0+1
-    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/c2" --version 1.1.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/c2" --candidate 1.1.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0] | .reason == "manual-migration" and (.rev | startswith("refs/remotes/origin/"))'
 }
@@ -190,7 +202,7 @@ make_clone() {
 @test "git: clean notes in a clone apply" {
     make_clone
     git -C "$G" checkout -q 1.0.0+1
-    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.1.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --candidate 1.1.0+1
     assert_success
     echo "$output" | jq -e '.decision == "apply" and .target == "1.1.0+1" and .notes_read == 1'
 }
@@ -199,23 +211,23 @@ make_clone() {
     make_clone
     git -C "$G" checkout -q 1.0.0+1
     # git missing
-    run --separate-stderr env PATH="$BIN" "$BIN/ccci-gate" --current 1.0.0+1 --notes "$G" --version 1.1.0+1
+    run --separate-stderr env PATH="$BIN" "$BIN/ccci-gate" --current 1.0.0+1 --notes "$G" --candidate 1.1.0+1
     assert_failure 1
     echo "$output" | jq -e '.decision == "hold" and .alert == "held-manual-migration" and .held[0].reasons[0].reason == "notes-unreadable"'
     # a broken clone
     mkdir -p "$SCRATCH/broken/releaseNotes"
     echo "gitdir: $SCRATCH/nowhere" >"$SCRATCH/broken/.git"
-    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/broken" --version 1.1.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/broken" --candidate 1.1.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable" and (.held[0].reasons[0].detail | startswith("git:"))'
     # a .git that is a dangling symlink: still a clone, not a plain directory to read
     mkdir -p "$SCRATCH/dangling/releaseNotes"
     ln -s "$SCRATCH/nowhere" "$SCRATCH/dangling/.git"
-    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/dangling" --version 1.1.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$SCRATCH/dangling" --candidate 1.1.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
     # a tag the clone does not have
-    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.2.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --candidate 1.2.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
 }
@@ -225,7 +237,7 @@ make_clone() {
     make_clone
     git -C "$G" checkout -q 1.0.0+1
     chown -R nobody "$G"
-    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --version 1.1.0+1
+    run --separate-stderr ccci-gate --current 1.0.0+1 --notes "$G" --candidate 1.1.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
 }
@@ -235,7 +247,7 @@ make_clone() {
     ln -s ../compose.yml "$G/releaseNotes/1.2.0+1.md"
     git -C "$G" add -A && git -C "$G" commit -qm three && git -C "$G" tag -a -m 1.2.0+1 1.2.0+1
     git -C "$G" checkout -q 1.1.0+1
-    run --separate-stderr ccci-gate --current 1.1.0+1 --notes "$G" --version 1.2.0+1
+    run --separate-stderr ccci-gate --current 1.1.0+1 --notes "$G" --candidate 1.2.0+1
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
 }
@@ -243,12 +255,12 @@ make_clone() {
 @test "a symlinked notes file or notes directory in a plain directory is notes-unreadable" {
     echo "Images updated." >"$SCRATCH/elsewhere"
     ln -s "$SCRATCH/elsewhere" "$R/releaseNotes/10.7.9+26.6.2.md"
-    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --version 10.7.9+26.6.2
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --candidate 10.7.9+26.6.2
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
     mkdir "$SCRATCH/r2" "$SCRATCH/notes"
     ln -s "$SCRATCH/notes" "$SCRATCH/r2/releaseNotes"
-    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$SCRATCH/r2" --version 10.7.9+26.6.2
+    run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$SCRATCH/r2" --candidate 10.7.9+26.6.2
     assert_failure 1
     echo "$output" | jq -e '.held[0].reasons[0].reason == "notes-unreadable"'
 }
@@ -267,7 +279,7 @@ make_clone() {
     for text in 'Two manual migrations are required.' $'Manual\u00a0migration.' $'manual\u2009migration' \
         $'Breaking\u3000changes ahead' $'man\u00adual migration' $'MANUAL\u200bMIGRATIONS' 'No manual migrations needed.'; do
         printf '%s\n' "$text" >"$R/releaseNotes/10.7.9+26.6.2.md"
-        run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --version 10.7.9+26.6.2
+        run --separate-stderr ccci-gate --current 10.7.1+26.6.2 --notes "$R" --candidate 10.7.9+26.6.2
         assert_failure 1
         echo "$output" | jq -e '.held[0].reasons[0].reason == "manual-migration"'
     done
@@ -300,11 +312,11 @@ make_clone() {
 @test "a markers file behind a symlink is read (as NixOS /etc files are); a FIFO or directory is 65, not a hang" {
     echo "run the upgrade script" >"$SCRATCH/markers.real"
     ln -s "$SCRATCH/markers.real" "$SCRATCH/markers"
-    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/markers"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --markers "$SCRATCH/markers"
     assert_success
     mkfifo "$SCRATCH/fifo"
-    run --separate-stderr timeout 10 ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH/fifo"
+    run --separate-stderr timeout 10 ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --markers "$SCRATCH/fifo"
     assert_json_error ccci-gate 65
-    run --separate-stderr ccci-gate --current 1.0.0+1 --version 1.0.1+1 --markers "$SCRATCH"
+    run --separate-stderr ccci-gate --current 1.0.0+1 --candidate 1.0.1+1 --markers "$SCRATCH"
     assert_json_error ccci-gate 65
 }

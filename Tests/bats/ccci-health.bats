@@ -82,6 +82,16 @@ fast() { ccci-health --interval 0.05 --max-interval 0.2 "$@"; }
     assert_success
 }
 
+@test "a ~/.curlrc cannot change the verdict: 'fail' there does not turn an expected 404 into 69" {
+    mkdir -p "$SCRATCH/home"
+    printf 'fail\n' >"$SCRATCH/home/.curlrc"
+    # curl reads $CURL_HOME/.curlrc, then $XDG_CONFIG_HOME/.curlrc, then $HOME/.curlrc
+    run --separate-stderr env HOME="$SCRATCH/home" CURL_HOME="$SCRATCH/home" XDG_CONFIG_HOME="$SCRATCH/home" \
+        ccci-health --interval 0.05 --successes 2 --timeout 5 --expect 404 "$U/status/404"
+    assert_success
+    echo "$output" | jq -e '.healthy == true and .last_status == 404'
+}
+
 @test "headers come from a file and never appear in argv" {
     printf 'X-Token: sesame\n' >"$SCRATCH/headers"
     run --separate-stderr fast --successes 1 --timeout 5 --headers "$SCRATCH/headers" "$U/need-header"

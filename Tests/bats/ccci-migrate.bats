@@ -333,7 +333,7 @@ assert_restores_original() {
     echo 10.7.9+26.6.2 >"$CCCI_STATE/keycloak/last_good"
     # ours: a snapshot taken by ccci-snap, and an infra app with only last_good
     sample_volumes
-    ccci-snap app1 "${VOLS[@]}" --version 1.0.0+1.0 >/dev/null
+    ccci-snap app1 "${VOLS[@]}" --app-version 1.0.0+1.0 >/dev/null
     mkdir -p "$CCCI_STATE/traefik" && echo 5.1.1+v3.6.15 >"$CCCI_STATE/traefik/last_good"
     ours=$(state_listing "$CCCI_STATE/app1"; state_listing "$CCCI_STATE/traefik")
     run --separate-stderr ccci-migrate --all

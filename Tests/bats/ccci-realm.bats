@@ -433,7 +433,7 @@ EOF
     rm "$SCRATCH/running"
     wait "$sampler"
     # the sampler saw the work being done (curl's constant argv) ...
-    grep -q 'curl -K -' "$SCRATCH/cmdlines"
+    grep -q 'curl -q -K -' "$SCRATCH/cmdlines"
     # ... and no secret: the admin password, given or generated client secrets and user passwords
     run grep -c -e sesame -e "$(jq -r .client_secret "$SCRATCH/b")" -e "$(jq -r .password "$SCRATCH/b")" "$SCRATCH/cmdlines"
     [ "$output" = 0 ]

@@ -7,7 +7,7 @@ load helpers
 setup() {
     setup_scratch
     sample_volumes
-    ccci-snap app1 "${VOLS[@]}" --version 1.0.0+1.0 >"$SCRATCH/manifest.json"
+    ccci-snap app1 "${VOLS[@]}" --app-version 1.0.0+1.0 >"$SCRATCH/manifest.json"
 }
 teardown() {
     # never let rm -rf reach into a bind mount a test made

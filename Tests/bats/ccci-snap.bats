@@ -14,7 +14,7 @@ teardown() {
 }
 
 @test "writes manifest and archives with private modes, and prints the manifest" {
-    run --separate-stderr ccci-snap app1 "${VOLS[@]}" --version 1.0.0+1.0 --commit abc123
+    run --separate-stderr ccci-snap app1 "${VOLS[@]}" --app-version 1.0.0+1.0 --commit abc123
     assert_success
     echo "$output" | jq -e '.format == "ccci-snapshot/1" and .app == "app1" and .version == "1.0.0+1.0" and .commit == "abc123"'
     echo "$output" | jq -e '[.volumes[].name] == ["db","files"] and (.volumes[0].sha256 | length) == 64 and (.volumes[0].tree_digest | length) == 64'
@@ -23,6 +23,13 @@ teardown() {
     [ "$(stat -c %a "$S/manifest.json")" = 600 ] && [ "$(stat -c %a "$S/volumes/db.tar")" = 600 ]
     [ "$(sha256sum "$S/volumes/db.tar" | cut -d' ' -f1)" = "$(echo "$output" | jq -r '.volumes[0].sha256')" ]
     [ "$(sha256sum "$S/manifest.json" | cut -d' ' -f1)" = "$(echo "$output" | jq -r .manifest_digest)" ]
+}
+
+@test "the old '--version VERSION' is refused (64) naming --app-version, and nothing is written" {
+    run --separate-stderr ccci-snap app1 "${VOLS[@]}" --version 1.0.0+1.0
+    assert_json_error ccci-snap 64
+    error_line | jq -e '.error.details.renamed == "--version" and .error.details.use == "--app-version"'
+    [ ! -e "$CCCI_STATE/app1/snapshot" ]
 }
 
 @test "GNU tar reads our archive back to the same content" {

@@ -12,6 +12,21 @@ load helpers
     done
 }
 
+@test "every command is a link to the one multicall executable, which runs the command it is called as" {
+    [ -x "$BIN/ci-warm" ] && [ ! -L "$BIN/ci-warm" ]
+    for c in $(commands); do
+        [ "$(readlink -f "$BIN/$c")" = "$(readlink -f "$BIN/ci-warm")" ] || fail "$c is not a link to ci-warm"
+        run --separate-stderr "$c" --help
+        [[ "$output" == "usage: $c"* ]] || fail "$c runs another command"
+    done
+    # by any other name (its own, a copy, a link named after nothing) it is a usage error
+    ln -s "$BIN/ci-warm" "$BATS_TEST_TMPDIR/ccci-nothing"
+    for name in "$BIN/ci-warm" "$BATS_TEST_TMPDIR/ccci-nothing"; do
+        run --separate-stderr "$name" --help
+        assert_json_error ci-warm 64
+    done
+}
+
 @test "--help and -h print usage on stdout, exit 0, nothing on stderr" {
     for c in $(commands); do
         for h in --help -h; do
@@ -89,5 +104,36 @@ seam_porcelain() { printf '%s\n' ccci-doctor ccci-run ccci-sso; }
         if command -v shellcheck >/dev/null; then
             shellcheck -S warning "$REPO/bin/$c" || fail "$c: shellcheck"
         fi
+# The porcelain scripts (everything in bin/ but the shared library).
+porcelain() {
+    for p in "$REPO"/bin/ccci-*; do [ "$p" = "$REPO/bin/ccci-lib.sh" ] || basename "$p"; done
+}
+
+@test "--version alone: '<name> (ci-warm) <version> <commit>' on stdout, exit 0, the same for every command and script" {
+    version=$(sed -n 's/^let version = "\(.*\)"$/\1/p' "$REPO/Package.swift")
+    [ -n "$version" ] || fail "Package.swift declares no version"
+    # Tests/run (and make) build with CCCI_COMMIT from packaging/commit: then it must be that one.
+    commit='[0-9a-f]{12}(-dirty)?|unknown'
+    [ -n "${CCCI_COMMIT:-}" ] && commit=$(printf '%s' "$CCCI_COMMIT" | sed 's/[.+]/\\&/g')
+    tails=()
+    for c in $(commands) $(porcelain); do
+        run --separate-stderr "$c" --version </dev/null
+        [ "$status" -eq 0 ] || fail "$c --version exited $status"
+        [ -z "$stderr" ] || fail "$c --version wrote to stderr: $stderr"
+        [ "${#lines[@]}" -eq 1 ] || fail "$c --version: not one line"
+        [[ "$output" =~ ^"$c (ci-warm) $version "($commit)$ ]] || fail "$c --version: '$output'"
+        tails+=("${output#"$c"}")
+    done
+    [ "$(printf '%s\n' "${tails[@]}" | sort -u | wc -l)" -eq 1 ] || fail "versions differ: ${tails[*]}"
+}
+
+@test "--version with anything after it is a usage error (64), never a result" {
+    for c in $(commands) $(porcelain); do
+        run --separate-stderr "$c" --version 1.2.3 </dev/null
+        assert_json_error "$c" 64 || fail "$c --version 1.2.3"
+    done
+    for c in $(commands); do
+        run --separate-stderr "$c" --version=1.2.3 </dev/null
+        assert_json_error "$c" 64 || fail "$c --version=1.2.3"
     done
 }

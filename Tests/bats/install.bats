@@ -17,6 +17,11 @@ teardown() { teardown_scratch; }
     root=$SCRATCH/stage/opt/ci-warm
     for c in $(commands) ccci-reconcile ccci-quick ccci-sweep ccci-lib.sh; do [ -f "$root/bin/$c" ] || fail "no bin/$c"; done
     for c in $(commands) ccci-reconcile ccci-quick ccci-sweep; do [ -x "$root/bin/$c" ] || fail "bin/$c not executable"; done
+    # installed, every command and script answers --version (the scripts through the installed plumbing)
+    for c in $(commands) ccci-reconcile ccci-quick ccci-sweep ccci-advance ccci-demo; do
+        run -0 --separate-stderr env PATH="$root/bin:/usr/bin:/bin" "$c" --version
+        [[ $output =~ ^"$c (ci-warm) "[0-9.]+" "[0-9a-z-]+$ ]] || fail "installed $c --version: $output"
+    done
     for f in libexec/ci-warm/reconcile-app libexec/ci-warm/unit-failed; do [ -x "$root/$f" ] || fail "no $f"; done
     for u in ci-warm-reconcile@.service ci-warm-reconcile@.timer ci-warm-sweep.service ci-warm-sweep.timer \
         ci-warm-alert-relay.service ci-warm-alert-relay.path ci-warm-alert-relay.timer ci-warm-realm-reap.service \

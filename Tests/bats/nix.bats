@@ -226,8 +226,21 @@ eval_module() {
     jq -e '.outputs == ["checks", "nixosModules", "packages"]' <<<"$output"
     jq -e '.packages | to_entries | all(.value.package | endswith("/nix/package.nix"))' <<<"$output"
     jq -e '.packages["x86_64-linux"].system == "x86_64-linux"' <<<"$output"
+    # --version's commit: the flake's revision, 12 hex digits
+    jq -e '.packages | all(.commit == "0123456789ab")' <<<"$output"
     jq -e --arg m "$REPO/nix/module.nix" '.imports == [$m]' <<<"$output"
     # the module's package is the flake's build for the host's system
     jq -e '.package.system == "aarch64-linux"' <<<"$output"
     jq -e '.checks | to_entries | all(.value == ["module"])' <<<"$output"
+}
+
+@test "the package's version is Package.swift's and its build gets the commit as CCCI_COMMIT" {
+    run -0 --separate-stderr nix-instantiate --eval --strict --json -E "
+      let drv = import $REPO/nix/package.nix {
+        lib.cleanSource = x: x; stdenv.mkDerivation = a: a; commit = \"0123456789ab\";
+        swift = null; swiftpm = null; makeWrapper = null; lowdown = null; jq = null; curl = null; git = null;
+        docker-client = null; coreutils = null; util-linux = null; gnused = null; gawk = null;
+      }; in { inherit (drv) version CCCI_COMMIT; }"
+    version=$(sed -n 's/^let version = "\(.*\)"$/\1/p' "$REPO/Package.swift")
+    jq -e --arg v "$version" '.version == $v and .CCCI_COMMIT == "0123456789ab"' <<<"$output"
 }

@@ -5,8 +5,11 @@ import Glibc
 
 public enum Canonical {
     /// `has`: the record exists, the snapshot is the one the record names, its volumes exist on
-    /// docker (unless `docker` is nil) and every archive verifies. The caller holds the lock.
-    public static func check(_ app: Name, state: StateRoot, docker: Docker?) throws(Failure) -> JSON {
+    /// docker (unless `docker` is nil) and every archive verifies: answered from the verification
+    /// stamp when it vouches for the snapshot as it is now (VerificationStamp.swift), else (and
+    /// always with `full`) by re-reading every archive, which stamps it again. The caller holds
+    /// the lock.
+    public static func check(_ app: Name, state: StateRoot, docker: Docker?, full: Bool = false) throws(Failure) -> JSON {
         func no(_ reason: String, _ detail: String? = nil) -> JSON {
             ["app": .string(app.value), "has": false, "reason": .string(reason), "detail": JSON(detail)]
         }
@@ -36,11 +39,38 @@ public enum Canonical {
             let missing = manifest.volumes.map(\.name.value).filter { !present.contains($0) }
             if !missing.isEmpty { return no("volumes-missing", missing.joined(separator: ", ")) }
         }
-        do { _ = try store.verify() } catch {
-            if error.exit == .badData { return no("snapshot-corrupt", error.message) }
+        let root = try state.open(create: false)
+        defer { root.closeQuietly() }
+        let appDir = try state.app(app, create: false)
+        defer { appDir.closeQuietly() }
+        let snap = try state.open([app.value, "snapshot"], create: false)
+        defer { snap.closeQuietly() }
+        func yes(_ verified: String, at: String, stamp: VerificationStamp.Finding, stamped: Bool) -> JSON {
+            ["app": .string(app.value), "has": true, "reason": nil, "detail": nil, "volumes_checked": .bool(docker != nil),
+             "verified": .string(verified), "verified_at": .string(at), "stamp": .string(stamp.rawValue), "stamped": .bool(stamped),
+             "record": record.json]
+        }
+        var finding = VerificationStamp.Finding.missing
+        if !full {
+            let (found, at) = VerificationStamp.check(manifest, appDir: appDir, snap: snap, root: root)
+            if found == .valid, let at { return yes("stamp", at: at, stamp: found, stamped: false) }
+            finding = found
+        }
+        let (seconds, nanoseconds) = Kernel.wallClock()
+        let takenAt = seconds * 1_000_000_000 + Int64(nanoseconds)
+        let before = VerificationStamp.identities(of: manifest, in: snap)
+        do { try SnapshotStore.check(manifest, in: snap) } catch {
+            if error.exit == .badData {
+                VerificationStamp.remove(in: appDir)
+                return no("snapshot-corrupt", error.message)
+            }
             throw error
         }
-        return ["app": .string(app.value), "has": true, "reason": nil, "detail": nil, "volumes_checked": .bool(docker != nil), "record": record.json]
+        let at = Timestamp(seconds: seconds, nanoseconds: nanoseconds).rfc3339
+        let stamped = before.map {
+            VerificationStamp.write(manifest, before: $0, takenAt: takenAt, verifiedAt: at, appDir: appDir, snap: snap, root: root)
+        } ?? false
+        return yes("full", at: at, stamp: full ? .ignored : finding, stamped: stamped)
     }
 
     /// Removes the warm data of every app that has a canonical record and is not enrolled: its

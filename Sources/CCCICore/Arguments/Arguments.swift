@@ -13,6 +13,8 @@ public struct Option: Sendable {
     /// An environment variable whose value is the default.
     public let environment: String?
     public let defaultValue: String?
+    /// Set on an old spelling that is refused: the option to use instead.
+    public var renamedTo: String? = nil
 
     /// A switch without a value.
     public static func flag(_ name: String, short: Character? = nil, _ help: String, environment: String? = nil) -> Option {
@@ -25,6 +27,13 @@ public struct Option: Sendable {
         environment: String? = nil, default defaultValue: String? = nil
     ) -> Option {
         Option(name: name, short: short, kind: .value, valueName: valueName, help: help, environment: environment, defaultValue: defaultValue)
+    }
+
+    /// An old option name that is refused with a usage error naming `new` (kept out of --help).
+    public static func renamed(_ old: String, to new: String) -> Option {
+        var o = Option(name: old, short: nil, kind: .value, valueName: "", help: "", environment: nil, defaultValue: nil)
+        o.renamedTo = new
+        return o
     }
 
     /// An option that may be given many times, collecting every value.
@@ -113,7 +122,13 @@ extension Arguments {
         var positional: [String] = []
         var i = 0
         func lookup(long: String) throws(Failure) -> Option {
-            guard let o = options.first(where: { $0.name == long }) else { throw Failure.usage("unknown option '--\(long)'") }
+            guard let o = options.first(where: { $0.name == long }) else {
+                if long == "version" { throw Failure.usage("unknown option '--version' (alone, '--version' prints the toolkit's version)") }
+                throw Failure.usage("unknown option '--\(long)'")
+            }
+            if let new = o.renamedTo {
+                throw Failure(.usage, "usage", "option '--\(long)' is now '--\(new)'", details: ["renamed": .string("--" + long), "use": .string("--" + new)])
+            }
             return o
         }
         func take(_ option: Option, inline: String?, spelled: String) throws(Failure) {

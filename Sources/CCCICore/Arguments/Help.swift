@@ -40,7 +40,7 @@ extension Command {
         if !operands.isEmpty {
             out += "\noperands:\n" + table(operands.map { ($0.name, $0.help) })
         }
-        var rows: [(String, String)] = options.map { o in
+        var rows: [(String, String)] = options.filter { $0.renamedTo == nil }.map { o in
             var left = o.short.map { "-\($0), " } ?? "    "
             left += "--\(o.name)"
             if o.kind != .flag { left += " \(o.valueName)" }
@@ -51,6 +51,7 @@ extension Command {
             return (left, right)
         }
         rows.append(("-h, --help", "print this help and exit"))
+        rows.append(("    --version", "alone: print the toolkit's version and commit and exit"))
         out += "\noptions:\n" + table(rows)
         return out
     }

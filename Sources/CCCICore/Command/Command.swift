@@ -1,5 +1,7 @@
 // The command contract, kept once for every command:
 // - `-h`/`--help` prints the generated usage to stdout and exits 0;
+// - `--version` as the only argument prints `<name> (ci-warm) <version> <commit>` and exits 0
+//   (anywhere else it is a usage error, so an old `--version VALUE` can never pass for a result);
 // - the result is JSON on stdout (one object, or JSON Lines for streams), written only on success
 //   or a clean "no" (exit 1): a failing command leaves stdout empty;
 // - on failure, stderr ends with exactly one line `{"error":{"prog","code","exit","message"}}`;
@@ -95,6 +97,7 @@ extension Command {
         FileDescriptor.reserveStandardStreams()
         let argv = Array(CommandLine.arguments.dropFirst())
         do {
+            if argv == ["--version"] { finish(.ok, output: Toolkit.versionLine(of: name)) }
             if argv.first == "-h" || argv.first == "--help" || (subcommands.isEmpty && wantsHelp(argv)) {
                 finish(.ok, output: help())
             }

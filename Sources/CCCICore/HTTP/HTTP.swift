@@ -1,4 +1,4 @@
-// HTTP(S) requests, made by curl(1) with its whole configuration on stdin (`curl -K -`).
+// HTTP(S) requests, made by curl(1) with its whole configuration on stdin (`curl -q -K -`).
 //
 // Why curl and not the toolchain's networking: URLSession lives in FoundationNetworking, which
 // drags full Foundation (and ICU) into every binary that links it and doubles start-up; and a
@@ -9,7 +9,8 @@
 //
 // Secrets never reach argv: the URL, headers (Authorization), bodies (passwords, client secrets)
 // and options are all written to curl's stdin as a config file; its argv is always the constant
-// `curl -K -`, which is what /proc/<pid>/cmdline shows.
+// `curl -q -K -`, which is what /proc/<pid>/cmdline shows. `-q` (first, as curl requires) skips
+// every ~/.curlrc: a `fail` or `location` there would change what an answer means.
 
 public struct HTTPRequest: Sendable {
     public var url: String
@@ -102,7 +103,7 @@ public enum HTTP {
         for c in request.pinning.connectTo { config.append("connect-to = \(quote(c))") }
         if let ca = request.pinning.caFile { config.append("cacert = \(quote(ca))") }
         if request.pinning.insecure { config.append("insecure") }
-        var p = Subprocess([curl, "-K", "-"])
+        var p = Subprocess([curl, "-q", "-K", "-"])
         p.input = Array((config.joined(separator: "\n") + "\n").utf8)
         p.timeout = request.timeout + 5
         let result: Subprocess.Result

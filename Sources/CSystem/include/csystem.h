@@ -53,6 +53,10 @@ int ccci_signals_take(void);
 // The id is 0 where the kernel cannot tell (no statx, or before Linux 5.8).
 int ccci_mount_id(int dirfd, const char *name, uint64_t *mount_id);
 
+// The toolkit's version and the commit it was built from (Package.swift defines both).
+const char *ccci_toolkit_version(void);
+const char *ccci_toolkit_commit(void);
+
 // Open flags that need _GNU_SOURCE.
 int ccci_o_noatime(void);
 

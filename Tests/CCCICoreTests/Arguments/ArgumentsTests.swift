@@ -37,6 +37,20 @@ import Testing
         #expect { try parse(argv) } throws: { ($0 as? Failure)?.exit == .usage }
     }
 
+    @Test func aRenamedOptionIsRefusedNamingTheNewOne() throws {
+        let table: [Option] = [.repeated("candidate", "V", "versions"), .renamed("version", to: "candidate")]
+        for argv in [["--version", "1"], ["--version=1"], ["--candidate", "1", "--version", "2"]] {
+            #expect { try Arguments.parse(argv, options: table, operands: [], acceptsTrailingCommand: false) } throws: {
+                guard let f = $0 as? Failure, f.exit == .usage, case .object(let d)? = f.details else { return false }
+                return d["use"] == .string("--candidate") && d["renamed"] == .string("--version")
+            }
+        }
+        let a = try Arguments.parse(["--candidate", "1"], options: table, operands: [], acceptsTrailingCommand: false)
+        #expect(a.values("candidate") == ["1"])
+        let help = Command("x", summary: "s", options: table).help()
+        #expect(help.contains("--candidate") && !help.contains("--version V"))
+    }
+
     @Test func badNumbers() throws {
         let a = try parse(["a", "--timeout", "-1"])
         #expect { try a.seconds("timeout") } throws: { ($0 as? Failure)?.exit == .usage }

@@ -32,44 +32,47 @@ let command = Command(
             (.no, "check: the grant failed or a claim disagrees; reap: some orphans could not be deleted")],
     notes: "Secrets (admin password, client secret, user password) never travel in argv. See docs/commands/ccci-realm.md.")
 
-command.main { run in
-    let args = run.arguments
-    let note: (String) -> Void = { run.note($0) }
-    switch run.subcommand {
-    case "name":
-        guard let hex = RealmName.runHex(from: args.operand("HEX")!) else {
-            throw Failure(.usage, "invalid-name", "invalid run hex '\(args.operand("HEX")!)': expected 6 lowercase hex digits or a cold domain <recipe[:4]>-<hex>.<base>")
+/// The command, as the multicall executable runs it when called by this name.
+public func main() -> Never {
+    command.main { run in
+        let args = run.arguments
+        let note: (String) -> Void = { run.note($0) }
+        switch run.subcommand {
+        case "name":
+            guard let hex = RealmName.runHex(from: args.operand("HEX")!) else {
+                throw Failure(.usage, "invalid-name", "invalid run hex '\(args.operand("HEX")!)': expected 6 lowercase hex digits or a cold domain <recipe[:4]>-<hex>.<base>")
+            }
+            let name = try RealmName(parent: args.operand("PARENT")!, hex: hex)
+            return .ok(["realm": .string(name.value), "parent": .string(name.parent), "hex": .string(name.hex)])
+        case "create":
+            let spec = try RealmSpec(args, name: try RealmName(args.operand("REALM")!))
+            let credentials = try KeycloakAdmin(args).ensure(spec, progress: note)
+            guard let out = args.value("out") else { return .ok(.object(credentials.json(withSecrets: true))) }
+            try credentials.write(to: out)
+            var shown = credentials.json(withSecrets: false)
+            shown["credentials_file"] = .string(out)
+            return .ok(.object(shown))
+        case "check":
+            let name = try RealmName(args.operand("REALM")!).value
+            let login = try RealmLogin(args, realm: name)
+            let keycloak = try KeycloakServer(args)
+            let discovery = args.value("discovery-url") == nil ? keycloak : try KeycloakServer(args, urlOption: "discovery-url")
+            let report = try keycloak.check(realm: name, login: login, discovery: discovery)
+            return Outcome(report.ok ? .ok : .no, report.json)
+        case "delete":
+            let name = try RealmName(args.operand("REALM")!)
+            return .ok(try KeycloakAdmin(args).delete(name, policy: try RetryPolicy(args), progress: note).json)
+        case "list":
+            let realms = try KeycloakAdmin(args).runRealms(oursOnly: args.flag("ours"), parents: try RealmName.parents(args))
+            let now = Timestamp.now()
+            for r in realms { try run.emit(r.json(at: now)) }
+            return .ok(nil)
+        default:
+            let (rules, stacks) = try ReapRules.from(args)
+            let parents = try RealmName.parents(args)
+            let dryRun = args.flag("dry-run")
+            let outcome = try KeycloakAdmin(args).reap(rules: rules, parents: parents, dryRun: dryRun, policy: try RetryPolicy(args), progress: note)
+            return Outcome(outcome.failed == 0 ? .ok : .no, outcome.json(rules: rules, dryRun: dryRun, stacks: stacks))
         }
-        let name = try RealmName(parent: args.operand("PARENT")!, hex: hex)
-        return .ok(["realm": .string(name.value), "parent": .string(name.parent), "hex": .string(name.hex)])
-    case "create":
-        let spec = try RealmSpec(args, name: try RealmName(args.operand("REALM")!))
-        let credentials = try KeycloakAdmin(args).ensure(spec, progress: note)
-        guard let out = args.value("out") else { return .ok(.object(credentials.json(withSecrets: true))) }
-        try credentials.write(to: out)
-        var shown = credentials.json(withSecrets: false)
-        shown["credentials_file"] = .string(out)
-        return .ok(.object(shown))
-    case "check":
-        let name = try RealmName(args.operand("REALM")!).value
-        let login = try RealmLogin(args, realm: name)
-        let keycloak = try KeycloakServer(args)
-        let discovery = args.value("discovery-url") == nil ? keycloak : try KeycloakServer(args, urlOption: "discovery-url")
-        let report = try keycloak.check(realm: name, login: login, discovery: discovery)
-        return Outcome(report.ok ? .ok : .no, report.json)
-    case "delete":
-        let name = try RealmName(args.operand("REALM")!)
-        return .ok(try KeycloakAdmin(args).delete(name, policy: try RetryPolicy(args), progress: note).json)
-    case "list":
-        let realms = try KeycloakAdmin(args).runRealms(oursOnly: args.flag("ours"), parents: try RealmName.parents(args))
-        let now = Timestamp.now()
-        for r in realms { try run.emit(r.json(at: now)) }
-        return .ok(nil)
-    default:
-        let (rules, stacks) = try ReapRules.from(args)
-        let parents = try RealmName.parents(args)
-        let dryRun = args.flag("dry-run")
-        let outcome = try KeycloakAdmin(args).reap(rules: rules, parents: parents, dryRun: dryRun, policy: try RetryPolicy(args), progress: note)
-        return Outcome(outcome.failed == 0 ? .ok : .no, outcome.json(rules: rules, dryRun: dryRun, stacks: stacks))
     }
 }
