@@ -104,6 +104,9 @@ seam_porcelain() { printf '%s\n' ccci-doctor ccci-run ccci-sso; }
         if command -v shellcheck >/dev/null; then
             shellcheck -S warning "$REPO/bin/$c" || fail "$c: shellcheck"
         fi
+    done
+}
+
 # The porcelain scripts (everything in bin/ but the shared library).
 porcelain() {
     for p in "$REPO"/bin/ccci-*; do [ "$p" = "$REPO/bin/ccci-lib.sh" ] || basename "$p"; done
