@@ -3,29 +3,14 @@
 # the Keycloak stand-in, with no docker needed (--no-reap) except where reaping is the point.
 
 load helpers
+load keycloak
 
-STANDIN=$BATS_TEST_DIRNAME/../keycloak/keycloak-standin
-
-setup_file() {
-    KC_DIR=$(mktemp -d)
-    export KC_DIR
-    printf 'kc-%s\n' "$RANDOM$RANDOM" >"$KC_DIR/admin-password"
-    chmod 600 "$KC_DIR/admin-password"
-    "$STANDIN" --admin-password-file "$KC_DIR/admin-password" --port-file "$KC_DIR/port" 3>&- >/dev/null 2>&1 &
-    echo $! >"$KC_DIR/pid"
-    for _ in $(seq 100); do [ -f "$KC_DIR/port" ] && break; sleep 0.05; done
-}
-
-teardown_file() {
-    kill "$(cat "$KC_DIR/pid")" 2>/dev/null || true
-    rm -rf "$KC_DIR"
-}
+setup_file() { keycloak_start; }
+teardown_file() { keycloak_stop; }
 
 setup() {
     setup_scratch
-    KC=http://127.0.0.1:$(cat "$KC_DIR/port")
-    export CCCI_KEYCLOAK_URL=$KC CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=$KC_DIR/admin-password
-    curl -sf -X POST "$KC/_standin/reset"
+    keycloak_env
 }
 teardown() { teardown_scratch; }
 

@@ -9,31 +9,20 @@ load ../testhost/lib/testhost
 load helpers
 load porcelain
 
-STANDIN=$BATS_TEST_DIRNAME/../keycloak/keycloak-standin
+load keycloak
+
 RUNNER=$BATS_TEST_DIRNAME/../../docs/examples/runner.sh
 
 setup_file() {
     testhost_setup_file --private custom-html
-    KC_DIR=$(mktemp -d)
-    export KC_DIR
-    printf 'kc-%s\n' "$RANDOM$RANDOM" >"$KC_DIR/admin-password"
-    chmod 600 "$KC_DIR/admin-password"
-    "$STANDIN" --admin-password-file "$KC_DIR/admin-password" --port-file "$KC_DIR/port" 3>&- >/dev/null 2>&1 &
-    echo $! >"$KC_DIR/pid"
-    for _ in $(seq 100); do [ -f "$KC_DIR/port" ] && break; sleep 0.05; done
-    [ -f "$KC_DIR/port" ]
+    keycloak_start
 }
 
-teardown_file() {
-    kill "$(cat "$KC_DIR/pid")" 2>/dev/null || true
-    rm -rf "$KC_DIR"
-}
+teardown_file() { keycloak_stop; }
 
 setup() {
     porcelain_setup
-    KC=http://127.0.0.1:$(cat "$KC_DIR/port")
-    export CCCI_KEYCLOAK_URL=$KC CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=$KC_DIR/admin-password
-    curl -sf -X POST "$KC/_standin/reset"
+    keycloak_env
     export CCCI_ENROLLED=$SCRATCH/enrolled
     echo custom-html >"$CCCI_ENROLLED"
     mkdir -p "$SCRATCH/probe"
