@@ -27,9 +27,9 @@ let command = Command(
                 .flag("chaos", "deploy the recipe's working tree (abra -C)"),
                 .value("ref", "REF", "check out REF in the recipe clone first (implies --chaos; no VERSION)"),
                 .value("timeout", "SECONDS", "convergence limit", default: "300"),
-            ], operands: [.required("APP", "app name"), .optional("VERSION", "the release to deploy")]),
+            ] + Progress.options, operands: [.required("APP", "app name"), .optional("VERSION", "the release to deploy")]),
         Subcommand("undeploy", summary: "undeploy (volumes kept) and wait until swarm has really let go",
-            options: identity + locking + [.value("timeout", "SECONDS", "limit for the stack to disappear", default: "120")], operands: [.required("APP", "app name")]),
+            options: identity + locking + [.value("timeout", "SECONDS", "limit for the stack to disappear", default: "120")] + Progress.options, operands: [.required("APP", "app name")]),
         Subcommand("new", summary: "create the app's env file (abra app new), optionally with secrets and settings",
             options: identity + locking + [.flag("secrets", "generate the app's secrets (abra -S)"), .repeated("set", "KEY=VALUE", "set a variable in the env file")], operands: [.required("APP", "app name")]),
         Subcommand("remove", summary: "remove the app: secrets, ALL its volumes, its env file (needs --yes; refused while deployed)",
@@ -97,6 +97,7 @@ public func main() -> Never {
             if ref != nil && version != nil { throw Failure.usage("give VERSION or --ref, not both") }
             if ref == nil && version == nil && !args.flag("chaos") { throw Failure.usage("missing operand VERSION (or --chaos, or --ref REF)") }
             let timeout = try args.seconds("timeout") ?? 300
+            try Progress.start(run)
             return try locked {
                 let deploy = { () throws(Failure) in try platform.deploy(version: version, chaos: args.flag("chaos") || ref != nil, timeout: timeout) }
                 let report = try ref.map { r throws(Failure) in try platform.withCheckout(ref: r, deploy) } ?? deploy()
@@ -108,6 +109,7 @@ public func main() -> Never {
             }
         case "undeploy":
             let timeout = try args.seconds("timeout") ?? 120
+            try Progress.start(run)
             return try locked {
                 let r = try platform.undeploy(timeout: timeout)
                 var o = who.json.object!

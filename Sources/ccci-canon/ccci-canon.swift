@@ -16,7 +16,7 @@ let command = Command(
         Subcommand("show", summary: "the app's canonical record", operands: app),
         Subcommand("list", summary: "every canonical record, as JSON Lines"),
         Subcommand("has", summary: "exit 0 only if the record exists AND its volumes exist AND the snapshot verifies against the manifest it names",
-            options: identity + locking + [.flag("full", "re-read every archive even when the verification stamp vouches for the snapshot")],
+            options: identity + locking + [.flag("full", "re-read every archive even when the verification stamp vouches for the snapshot")] + Progress.options,
             operands: app),
         Subcommand("enrolled", summary: "the enrolment list", options: [Registry.enrolledOption]),
         Subcommand("set-status", summary: "set the record's status: idle, deployed or quick", options: locking,
@@ -58,6 +58,7 @@ public func main() -> Never {
             }
             return .ok(nil)
         case "has":
+            try Progress.start(run)
             let verdict = try state.withAppLock(appName!, wait: wait) { _ in
                 try Canonical.check(appName!, state: state, docker: args.flag("offline") ? nil : Docker(), full: args.flag("full"))
             }

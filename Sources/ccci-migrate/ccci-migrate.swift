@@ -12,7 +12,7 @@ let command = Command(
         .flag("alerts", "convert the previous system's open alerts"),
         .flag("dry-run", "report what would be done, reading every old archive; write nothing"),
         .flag("check", "only say which apps (and alerts) are still in the old format: exit 1 if any; reads no archive"),
-    ] + Lock.options,
+    ] + Lock.options + Progress.options,
     operands: [.variadic("APP", "an app to migrate")],
     exits: [(.ok, "everything asked for is migrated (or already was, or is not legacy)"), (.no, "--check: something is still in the old format")],
     notes: """
@@ -25,6 +25,7 @@ let command = Command(
 public func main() -> Never {
     command.main { run in
         let args = run.arguments
+        try Progress.start(run)
         let state = try StateRoot(args)
         let wait = try Lock.wait(args)
         let dryRun = args.flag("dry-run")

@@ -10,7 +10,7 @@ let command = Command(
         StateRoot.option,
         Registry.enrolledOption,
         .flag("check", "evaluate the predicate only; change nothing"),
-    ] + Lock.options + VolumeSource.options,
+    ] + Lock.options + VolumeSource.options + Progress.options,
     exits: [(.ok, "promoted (with --check: would promote)"), (.no, "not promoted: the reasons are printed; nothing changed")],
     notes: """
         stdin: {"app","mode":"cold"|"quick","ref":null|"<PR head>","status":"pass"|"fail","version","commit","run"}.
@@ -32,6 +32,7 @@ public func main() -> Never {
         if args.flag("check") || !reasons.isEmpty {
             return Outcome(reasons.isEmpty ? .ok : .no, ["app": .string(record.app.value), "promote": .bool(reasons.isEmpty), "reasons": .array(reasons.map { .string($0) })])
         }
+        try Progress.start(run)
         let state = try StateRoot(args)
         let docker = Docker()
         let recipe = try args.value("recipe").map { (r) throws(Failure) in try Name(r, kind: "recipe") }

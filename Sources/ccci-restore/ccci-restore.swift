@@ -10,7 +10,7 @@ let command = Command(
         StateRoot.option,
         .flag("verify", "only check the snapshot against its manifest, as a restore would; touch nothing (no journal recovery either)"),
         .value("into", "DIR", "a restore drill: restore into DIR/<volume> instead of the live volumes"),
-    ] + Lock.options + VolumeSource.options,
+    ] + Lock.options + VolumeSource.options + Progress.options,
     operands: [.required("APP", "the app")],
     exits: [(.ok, "restored (or verified) and every tree equals the manifest"), (.no, "restored, but a tree does not equal the manifest (see the receipt)")],
     notes: """
@@ -23,6 +23,7 @@ let command = Command(
 public func main() -> Never {
     command.main { run in
         let args = run.arguments
+        try Progress.start(run)
         let app = try Name(args.operand("APP")!, kind: "app")
         let state = try StateRoot(args)
         let store = SnapshotStore(state: state, app: app)

@@ -11,7 +11,7 @@ let command = Command(
         .value("app-version", "VERSION", "the app version the data belongs to (recorded in the manifest as 'version')"),
         .renamed("version", to: "app-version"),
         .value("commit", "COMMIT", "the recipe commit (recorded in the manifest)"),
-    ] + Lock.options + VolumeSource.options,
+    ] + Lock.options + VolumeSource.options + Progress.options,
     operands: [.required("APP", "the app")],
     exits: [(.ok, "snapshot taken: the manifest is printed")],
     notes: "75: a container still uses a volume, or the app's lock is held. See docs/commands/ccci-snap.md.")
@@ -20,6 +20,7 @@ let command = Command(
 public func main() -> Never {
     command.main { run in
         let args = run.arguments
+        try Progress.start(run)
         let app = try Name(args.operand("APP")!, kind: "app")
         let state = try StateRoot(args)
         let docker = Docker()

@@ -234,6 +234,7 @@ public struct Migration {
                 // Read first without writing: a corrupt archive is refused before any scratch grows,
                 // and its digest (directories the archive does not name left out) tells, compared
                 // with the extraction's, whether the archive leaves some directory implied.
+                Progress.step("verifying the old '\(v)'", bytes: nil)
                 let checked = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in try Extractor.verify(from: fd, expectedSHA256: nil, options: Self.oldArchives) }
                 // An archive that does not name its root gets the mode the extractor gives implied
                 // directories (0755), not the scratch's own 0700.
@@ -243,10 +244,12 @@ public struct Migration {
                 defer { tree.closeQuietly() }
                 var options = Self.oldArchives
                 options.durable = false  // scratch: the new archives are what gets synced
+                Progress.step("extracting the old '\(v)'", bytes: nil)
                 let summary = try readOld(v, of: snapshot, in: dir) { (fd) throws(ArchiveError) in
                     try Extractor.extract(from: fd, into: tree, expectedSHA256: nil, options: options)
                 }
                 let onDisk: SHA256Digest
+                Progress.step("checking the old '\(v)'", bytes: summary.bytes, estimated: true)
                 do { onDisk = try TreeDigest.compute(directory: tree) } catch { throw Failure(error) }
                 guard onDisk == summary.treeDigest else { throw lossy(v) }
                 old[v] = summary

@@ -170,6 +170,7 @@ final class ArchiveInput {
                 }
                 if count == 0 { return }
                 received += Int64(count)
+                Progress.add(count)
                 if !full.put(ArchiveOutput.Chunk(buffer: buffer, count: count)) { return }
                 if count < buffer.count { return }
             }

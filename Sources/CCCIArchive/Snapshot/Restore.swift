@@ -253,10 +253,12 @@ extension SnapshotStore {
                 journal.volumes[i].stagingInode = UInt64(try staging.status().st_ino)
                 let archive = try SnapshotStore.openArchive(p.record, in: snap, app: app)
                 defer { archive.closeQuietly() }
+                Progress.step("extracting '\(p.record.name)'", bytes: p.record.bytes)
                 let summary = try Extractor.extract(from: archive, into: staging, expectedSHA256: p.record.sha256)
                 guard summary.bytes == p.record.bytes, summary.entries == p.record.entries, summary.treeDigest == p.record.treeDigest else {
                     throw Failure(.badData, "manifest-mismatch", "snapshot of '\(app)': \(p.record.archive) does not match its manifest")
                 }
+                Progress.step("checking '\(p.record.name)'", bytes: p.record.bytes, estimated: true)
                 let onDisk = try TreeDigest.compute(directory: staging)
                 guard onDisk == p.record.treeDigest else {
                     throw Failure(.badData, "not-restorable", "snapshot of '\(app)': volume '\(p.record.name)' does not come back equal on this filesystem (it did not keep a value the archive holds); nothing live was touched")
@@ -302,10 +304,12 @@ extension SnapshotStore {
                 defer { target.closeQuietly() }
                 let archive = try SnapshotStore.openArchive(record, in: snap, app: app)
                 defer { archive.closeQuietly() }
+                Progress.step("extracting '\(record.name)'", bytes: record.bytes)
                 let summary = try Extractor.extract(from: archive, into: target, expectedSHA256: record.sha256)
                 guard summary.bytes == record.bytes, summary.entries == record.entries, summary.treeDigest == record.treeDigest else {
                     throw Failure(.badData, "manifest-mismatch", "snapshot of '\(app)': \(record.archive) does not match its manifest")
                 }
+                Progress.step("checking '\(record.name)'", bytes: record.bytes, estimated: true)
                 let proof = try prove(record, at: "\(directory)/\(record.name.value)")
                 guard proof.equal else {
                     throw Failure(.badData, "not-restorable", "snapshot of '\(app)': volume '\(record.name)' does not come back equal on this filesystem")

@@ -123,6 +123,7 @@ public struct SnapshotStore {
             let fd = try openArchive(v, in: dir, app: manifest.app)
             defer { fd.closeQuietly() }
             let s: ArchiveSummary
+            Progress.step("verifying '\(v.name)'", bytes: v.bytes)
             do { s = try Extractor.verify(from: fd, expectedSHA256: v.sha256) } catch { throw Failure(error) }
             guard s.bytes == v.bytes, s.entries == v.entries, s.treeDigest == v.treeDigest else {
                 throw Failure(.badData, "manifest-mismatch", "snapshot of '\(manifest.app)': \(v.archive) does not match its manifest")
@@ -188,6 +189,7 @@ public struct SnapshotStore {
         let out = try FileDescriptor.open("volumes", relativeTo: snap, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         defer { out.closeQuietly() }
         var records: [VolumeRecord] = []
+        let previous = (try? manifest())?.volumes ?? []  // for progress: the last sizes, as estimates
         for v in volumes.sorted(by: { $0.name < $1.name }) {
             let tree: FileDescriptor
             do { tree = try FileDescriptor.open(v.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch {
@@ -196,6 +198,7 @@ public struct SnapshotStore {
             defer { tree.closeQuietly() }
             let file = try FileDescriptor.open("\(v.name.value).tar", relativeTo: out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
             defer { file.closeQuietly() }
+            Progress.step("archiving '\(v.name)'", bytes: previous.first { $0.name == v.name }?.bytes, estimated: true)
             let summary = try ArchiveWriter.write(tree: tree, to: file)
             var record = VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest)
             record.skipped = summary.skipped

@@ -131,6 +131,7 @@ public struct TreeDigest: Sendable {
                         let n = try Self.readFile(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, path: node.entry)
                         hasher.update(at: offset, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                         offset += Int64(n)
+                        Progress.add(n)
                     }
                 }
                 content = hasher.finalize(size: node.entry.size)

@@ -184,6 +184,7 @@ final class ArchiveOutput {
                 return
             }
             written += Int64(bytes.count)
+            Progress.add(bytes.count)
             if writeback && written - started >= Self.window {
                 // Not every file supports sync_file_range; the final fsync still makes it durable.
                 do throws(SystemError) { try fd.startWriteback(offset: started, count: written - started) } catch { writeback = false }

@@ -5,6 +5,8 @@
 // - the result is JSON on stdout (one object, or JSON Lines for streams), written only on success
 //   or a clean "no" (exit 1): a failing command leaves stdout empty;
 // - on failure, stderr ends with exactly one line `{"error":{"prog","code","exit","message"}}`;
+// - progress (Progress.swift) goes to stderr only, and is ended, its live line erased, before
+//   the result or the error line is written;
 // - `exit()` is called here and nowhere else.
 import Glibc
 
@@ -81,12 +83,12 @@ public struct Invocation: Sendable {
     public func emit(_ value: JSON) throws(SystemError) {
         var bytes = value.bytes
         bytes.append(0x0A)
-        try FileDescriptor.standardOutput.writeAll(bytes)
+        try Progress.erasing { () throws(SystemError) in try FileDescriptor.standardOutput.writeAll(bytes) }
     }
 
-    /// A human diagnostic on stderr (never on stdout).
+    /// A human diagnostic on stderr (never on stdout); a live progress line is erased first.
     public func note(_ message: String) {
-        try? FileDescriptor.standardError.writeAll("\(program): \(message)\n")
+        Progress.note("\(program): \(message)")
     }
 }
 
@@ -134,6 +136,7 @@ extension Command {
     }
 
     private func finish(_ code: ExitCode, output: String) -> Never {
+        Progress.end()
         do throws(SystemError) { try FileDescriptor.standardOutput.writeAll(output) } catch {
             // A reader that went away (`| head`) is a quiet end, as SIGPIPE is for any filter.
             if error.errno == EPIPE { exit(128 + SIGPIPE) }
@@ -147,6 +150,7 @@ extension Command {
     public static func interrupted(by sig: CInt, stopping child: String) -> Never {
         let prog = String(CommandLine.arguments.first?.split(separator: "/").last ?? "ccci")
         let message = "interrupted by signal \(sig): '\(child)' was stopped first"
+        Progress.end()
         let line: JSON = ["error": ["prog": .string(prog), "code": "interrupted", "exit": JSON(Int(128 + sig)), "message": .string(message)]]
         try? FileDescriptor.standardError.writeAll("\(prog): \(message)\n" + line.text + "\n")
         Kernel.die(of: sig)
@@ -154,6 +158,7 @@ extension Command {
 
     /// Writes the final error line to stderr and exits with its code.
     public func fail(_ failure: Failure) -> Never {
+        Progress.end()
         var error: JSON = ["prog": .string(name), "code": .string(failure.code), "exit": JSON(Int(failure.exit.rawValue)), "message": .string(failure.message)]
         if let details = failure.details, case .object(var o) = error {
             o["details"] = details

@@ -8,7 +8,9 @@
 //   a deploy, `deploy` waits itself: every service N/N running AND its UpdateStatus settled.
 //   Once anything reached the swarm, abra's `FATA deploy timed out` or `deploy failed` (which
 //   leave the stack deployed) is not the end: our wait decides; if it fails too, the FATA text is
-//   in the error.
+//   in the error, and the end of abra's output in its details (`abra_tail`).
+// Both waits report their progress (Progress.swift): the swarm's tasks running of wanted and
+// update states, or what of the stack is left.
 import Glibc
 
 public struct Platform: Sendable {
@@ -95,7 +97,9 @@ public struct Platform: Sendable {
             guard let old = before[service.name] else { return true }
             return old == nil || old != service.index
         }
+        Progress.wait("deploying '\(identity.domain)': abra app deploy")
         let outcome = try abra.run(arguments, timeout: timeout + 60)
+        Progress.wait("deploying '\(identity.domain)'")
         let start = Kernel.monotonicNanoseconds()
         let deadline = start + UInt64(timeout * 1e9)
         var last = try status()
@@ -103,14 +107,17 @@ public struct Platform: Sendable {
             try abra.require(outcome, "deploying '\(identity.domain)'")
         }
         while true {
+            Progress.state(Platform.progress(last.services, stack: identity.stack))
             if let failed = last.services.first(where: { $0.updateFailed && touched($0) }) {
                 let abraSaid = outcome.fatal.map { " (abra: \($0))" } ?? ""
-                throw Failure(.unavailable, "deploy-failed", "deploying '\(identity.domain)': service '\(failed.name)' update \(failed.updateState ?? "failed")\(abraSaid)", details: statusJSON(last))
+                throw Failure(.unavailable, "deploy-failed", "deploying '\(identity.domain)': service '\(failed.name)' update \(failed.updateState ?? "failed")\(abraSaid)",
+                              details: Abra.withTail(statusJSON(last), outcome))
             }
             if last.converged { break }
             if Kernel.monotonicNanoseconds() >= deadline {
                 let abraSaid = outcome.fatal.map { " (abra: \($0))" } ?? ""
-                throw Failure(.unavailable, "deploy-timeout", "deploying '\(identity.domain)': not converged after \(Int(timeout)) s\(abraSaid)", details: statusJSON(last))
+                throw Failure(.unavailable, "deploy-timeout", "deploying '\(identity.domain)': not converged after \(Int(timeout)) s\(abraSaid)",
+                              details: Abra.withTail(statusJSON(last), outcome))
             }
             Kernel.sleep(milliseconds: Int(pollInterval * 1000))
             last = try status()
@@ -124,6 +131,14 @@ public struct Platform: Sendable {
         public var networks: [String] = []
         public var volumeUsers: [String: [JSON]] = [:]
         public var isEmpty: Bool { services.isEmpty && containers.isEmpty && networks.isEmpty && volumeUsers.values.allSatisfy(\.isEmpty) }
+        /// For a progress line: `left: 1 service, 2 containers, 1 network`.
+        public var progress: String {
+            func count(_ n: Int, _ what: String) -> String? { n == 0 ? nil : "\(n) \(what)\(n == 1 ? "" : "s")" }
+            let users = volumeUsers.values.reduce(0) { $0 + $1.count }
+            let parts = [count(services.count, "service"), count(containers.count, "container"), count(networks.count, "network"),
+                         count(users, "volume user")].compactMap { $0 }
+            return "left: " + parts.joined(separator: ", ")
+        }
         public var json: JSON {
             var users = JSONObject()
             for (v, c) in volumeUsers.sorted(by: { $0.key < $1.key }) where !c.isEmpty { users[v] = .array(c) }
@@ -146,20 +161,46 @@ public struct Platform: Sendable {
     public func undeploy(timeout: Double) throws(Failure) -> (wasDeployed: Bool, waited: Double, volumes: [Docker.Volume]) {
         let volumes = try docker.volumes(stack: identity.stack)
         let wasDeployed = !(try docker.services(stack: identity.stack)).isEmpty
+        var outcome: Abra.Outcome? = nil
         if wasDeployed {
-            try abra.require(try abra.run(["app", "undeploy", identity.domain, "-n"], timeout: 300), "undeploying '\(identity.domain)'")
+            Progress.wait("undeploying '\(identity.domain)': abra app undeploy")
+            outcome = try abra.run(["app", "undeploy", identity.domain, "-n"], timeout: 300)
+            try abra.require(outcome!, "undeploying '\(identity.domain)'")
         }
+        Progress.wait("undeploying '\(identity.domain)'")
         let start = Kernel.monotonicNanoseconds()
         let deadline = start + UInt64(timeout * 1e9)
         while true {
             let left = try leftovers(volumes: volumes.map(\.name))
             if left.isEmpty { break }
+            Progress.state(left.progress)
             if Kernel.monotonicNanoseconds() >= deadline {
-                throw Failure(.unavailable, "undeploy-timeout", "undeploying '\(identity.domain)': the stack still has objects after \(Int(timeout)) s", details: left.json)
+                throw Failure(.unavailable, "undeploy-timeout", "undeploying '\(identity.domain)': the stack still has objects after \(Int(timeout)) s",
+                              details: Abra.withTail(left.json, outcome))
             }
             Kernel.sleep(milliseconds: Int(pollInterval * 1000))
         }
         return (wasDeployed, Double(Kernel.monotonicNanoseconds() - start) / 1e9, volumes)
+    }
+
+    /// The swarm's state for a progress line: tasks running of wanted (a global service wants
+    /// what runs), then each service not there yet or updating, its name without the stack's:
+    /// `1/2 tasks running (db 0/1 updating)`.
+    public static func progress(_ services: [Docker.Service], stack: String) -> String {
+        if services.isEmpty { return "no service yet" }
+        var running = 0
+        var wanted = 0
+        var notes: [String] = []
+        for s in services {
+            running += s.running
+            wanted += s.desired ?? s.running
+            let name = s.name.hasPrefix(stack + "_") ? String(s.name.dropFirst(stack.count + 1)) : s.name
+            var parts: [String] = []
+            if let d = s.desired, s.running != d { parts.append("\(s.running)/\(d)") }
+            if let u = s.updateState, u != "completed" { parts.append(u) }
+            if !parts.isEmpty { notes.append(([name] + parts).joined(separator: " ")) }
+        }
+        return "\(running)/\(wanted) tasks running" + (notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")")
     }
 
     public func statusJSON(_ s: Status) -> JSON {

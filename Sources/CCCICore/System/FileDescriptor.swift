@@ -169,4 +169,11 @@ public struct FileDescriptor: Hashable, Sendable {
 
     /// Wraps isatty(3).
     public var isTerminal: Bool { isatty(rawValue) == 1 }
+
+    /// Wraps ioctl(2) TIOCGWINSZ: the terminal's width in columns; nil when not a terminal or unknown.
+    public var terminalColumns: Int? {
+        var size = winsize()
+        guard ioctl(rawValue, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
 }
