@@ -39,6 +39,7 @@ teardown() {
     run --separate-stderr ccci-app deploy broken 1.0.1+1.0 "${A[@]}" --recipe broken --timeout 10
     assert_json_error ccci-app 69
     error_line | jq -e '.error.code == "deploy-timeout" and (.error.message | test("FATA.*timed out"))'
+    error_line | jq -e '.error.details.abra_tail | length > 0 and length <= 20 and any(test("^FATA deploy timed out"))'
     run --separate-stderr ccci-app status broken "${A[@]}" --recipe broken
     echo "$output" | jq -e '.deployed == true and .converged == false'
 }
@@ -60,7 +61,41 @@ healthcheck='s/^    stop_grace_period: 10s$/    stop_grace_period: 10s\n    heal
     ccci-app new custom-html "${A[@]}" --set TIMEOUT=30 >/dev/null
     run --separate-stderr ccci-app deploy custom-html 9.9.9+9.9 "${A[@]}" --timeout 60
     assert_json_error ccci-app 69
+    error_line | jq -e '.error.code == "abra-failed" and (.error.details.abra_tail | last | test("^FATA .*9.9.9"))'
     [ "$(ccci-app status custom-html "${A[@]}" | jq -r .deployed)" = false ]
+}
+
+@test "a failing abra call: the end of its output, coloured and on a terminal, is in the error's details, clean, never on stdout" {
+    CCCI_ABRA_COLOR=1 run --separate-stderr ccci-app new nosuch "${A[@]}" --recipe nosuch --terminal
+    assert_json_error ccci-app 69
+    error_line | jq -e '.error.code == "abra-failed" and (.error.message | test("FATA"))'
+    error_line | jq -e '.error.details.abra_tail | length > 0 and (last | test("^FATA ")) and all(test("[\u0001-\u001f\u007f]") | not)'
+    # not vacuous: under a terminal this abra writes colour escapes and CRLF
+    raw=$(CCCI_ABRA_COLOR=1 script -qec "abra app new nosuch -s $CCCI_TESTHOST_SERVER -D nosuch.test.local -n" /dev/null || true)
+    [[ "$raw" == *"${ESC}["*"FATA"* && "$raw" == *"$CR"* ]]
+}
+
+@test "deploy at a terminal: abra's run, then the swarm's tasks on one live line, erased before the error line" {
+    ccci-app new broken "${A[@]}" --recipe broken --set TIMEOUT=3 >/dev/null
+    on_pty -- ccci-app deploy broken 1.0.1+1.0 "${A[@]}" --recipe broken --timeout 6
+    [ "$status" -eq 69 ]
+    [ -z "$out" ]
+    [[ "$err" == *"${CR}ccci-app: deploying '$D': running abra app deploy, 0:0"?"${ESC}[K"* ]]
+    [[ "$err" == *"${CR}ccci-app: deploying '$D': 0/1 tasks running (app 0/1"*"), 0:0"?"${ESC}[K"* ]]
+    [[ "$err" == *"${CR}${ESC}[Kccci-app: deploying '$D': not converged after 6 s"* ]]
+    tail -n 1 "$SCRATCH/err" | jq -e '.error.code == "deploy-timeout" and (.error.details.abra_tail | any(test("^FATA")))' >/dev/null
+}
+
+@test "undeploy not at a terminal: a plain line every interval while swarm lets go; stdout only the result" {
+    ccci-app new custom-html "${A[@]}" >/dev/null
+    ccci-app deploy custom-html 1.0.0+1.27.0 "${A[@]}" --timeout 90 >/dev/null
+    CCCI_PROGRESS_INTERVAL=1 run --separate-stderr ccci-app undeploy custom-html "${A[@]}" --timeout 60
+    assert_success
+    echo "$output" | jq -e '.was_deployed == true' >/dev/null
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$stderr" != *"$CR"* && "$stderr" != *"$ESC"* ]]
+    grep -q "^ccci-app: undeploying '$D': left: [0-9]* container" <<<"$stderr"
+    [ -z "$(grep -v "^ccci-app: undeploying '$D'" <<<"$stderr")" ]
 }
 
 @test "deploy: an update that swarm rolled back itself (failure_action: rollback) is a failed deploy" {

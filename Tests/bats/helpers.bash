@@ -50,3 +50,16 @@ sample_volumes() {
     printf 'two' >"$V/files/_data/c"
     VOLS=(--offline --volume "db=$V/db/_data" --volume "files=$V/files/_data")
 }
+
+# on_pty [on-pty options] -- COMMAND...: runs COMMAND with stderr on a pseudo-terminal and stdout
+# on a pipe (Tests/fixtures/on-pty); sets $status, $out (stdout) and $err (stderr, raw bytes: CR
+# and escapes as written), also kept in $SCRATCH/out and $SCRATCH/err.
+ON_PTY=$REPO/Tests/fixtures/on-pty
+ESC=$'\e'
+CR=$'\r'
+on_pty() {
+    status=0
+    "$ON_PTY" --out "$SCRATCH/out" --err "$SCRATCH/err" "$@" || status=$?
+    out=$(cat "$SCRATCH/out")
+    err=$(cat "$SCRATCH/err")
+}

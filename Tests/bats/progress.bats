@@ -5,9 +5,6 @@
 
 load helpers
 
-ON_PTY=$REPO/Tests/fixtures/on-pty
-ESC=$'\e'
-CR=$'\r'
 
 setup_file() {
     # 64 MiB of incompressible data and a few small files: archived, read and checked in well
@@ -25,14 +22,6 @@ setup() {
     VOL=(--offline --volume "data=$DATA/_data")
 }
 teardown() { teardown_scratch; }
-
-# on_pty [on-pty options] -- COMMAND...: runs it; $status, $out (stdout) and $err (stderr, raw).
-on_pty() {
-    status=0
-    "$ON_PTY" --out "$SCRATCH/out" --err "$SCRATCH/err" "$@" || status=$?
-    out=$(cat "$SCRATCH/out")
-    err=$(cat "$SCRATCH/err")
-}
 
 snapshot() { ccci-snap demo "${VOL[@]}" >/dev/null; }
 

@@ -97,9 +97,9 @@ public struct Platform: Sendable {
             guard let old = before[service.name] else { return true }
             return old == nil || old != service.index
         }
-        Progress.wait("deploying '\(identity.domain)': abra app deploy")
-        let outcome = try abra.run(arguments, timeout: timeout + 60)
         Progress.wait("deploying '\(identity.domain)'")
+        Progress.state("running abra app deploy")
+        let outcome = try abra.run(arguments, timeout: timeout + 60)
         let start = Kernel.monotonicNanoseconds()
         let deadline = start + UInt64(timeout * 1e9)
         var last = try status()
@@ -163,11 +163,13 @@ public struct Platform: Sendable {
         let wasDeployed = !(try docker.services(stack: identity.stack)).isEmpty
         var outcome: Abra.Outcome? = nil
         if wasDeployed {
-            Progress.wait("undeploying '\(identity.domain)': abra app undeploy")
+            Progress.wait("undeploying '\(identity.domain)'")
+            Progress.state("running abra app undeploy")
             outcome = try abra.run(["app", "undeploy", identity.domain, "-n"], timeout: 300)
             try abra.require(outcome!, "undeploying '\(identity.domain)'")
+        } else {
+            Progress.wait("undeploying '\(identity.domain)'")
         }
-        Progress.wait("undeploying '\(identity.domain)'")
         let start = Kernel.monotonicNanoseconds()
         let deadline = start + UInt64(timeout * 1e9)
         while true {
