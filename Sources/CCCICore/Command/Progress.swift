@@ -315,7 +315,9 @@ final class Reporter: @unchecked Sendable {
         defer { pthread_mutex_unlock(output) }
         switch style {
         case .live?:
-            shown = put(Progress.liveLine("\(program): \(text)", columns: columns))
+            // Asked at every draw: a terminal resized meanwhile gets lines that fit.
+            let width = FileDescriptor.standardError.terminalColumns ?? columns
+            shown = put(Progress.liveLine("\(program): \(text)", columns: width))
         case .plain?:
             _ = put(Progress.fit("\(program): \(text)", columns: 4096) + "\n")
         case nil:
