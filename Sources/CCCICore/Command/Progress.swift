@@ -55,7 +55,9 @@ public enum Progress {
             throw Failure.usage("invalid value '\(text)' for '--progress': expected auto, tty, plain or off")
         }
         let interval = try run.arguments.duration("progress-interval", unit: "seconds", limit: 86400) ?? 30
-        guard interval >= 0.01 else { throw Failure.usage("invalid value '\(interval)' for '--progress-interval': at least 0.01 seconds") }
+        guard interval >= 0.01 else {
+            throw Failure.usage("invalid value '\(run.arguments.value("progress-interval") ?? "")' for '--progress-interval': at least 0.01 seconds")
+        }
         let stderr = FileDescriptor.standardError
         guard let style = style(mode, terminal: stderr.isTerminal, term: Environment.value("TERM")) else { return }
         reporter.start(program: run.program, schedule: Schedule(style, interval: interval), columns: stderr.terminalColumns ?? 80)

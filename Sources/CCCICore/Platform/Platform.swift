@@ -161,14 +161,12 @@ public struct Platform: Sendable {
     public func undeploy(timeout: Double) throws(Failure) -> (wasDeployed: Bool, waited: Double, volumes: [Docker.Volume]) {
         let volumes = try docker.volumes(stack: identity.stack)
         let wasDeployed = !(try docker.services(stack: identity.stack)).isEmpty
+        Progress.wait("undeploying '\(identity.domain)'")
         var outcome: Abra.Outcome? = nil
         if wasDeployed {
-            Progress.wait("undeploying '\(identity.domain)'")
             Progress.state("running abra app undeploy")
             outcome = try abra.run(["app", "undeploy", identity.domain, "-n"], timeout: 300)
             try abra.require(outcome!, "undeploying '\(identity.domain)'")
-        } else {
-            Progress.wait("undeploying '\(identity.domain)'")
         }
         let start = Kernel.monotonicNanoseconds()
         let deadline = start + UInt64(timeout * 1e9)
