@@ -244,20 +244,65 @@ EOF
     [ ! -e "$PROBE/env-cold" ]
 }
 
-@test "a run stopped by TERM deletes its realm on the way out and frees its slot (exit 143, no record)" {
-    ccci-run custom-html --mode cold --ref main --run stopped --sso custom-html --cold 'touch "$PROBE/started"; sleep 30' \
-        >"$SCRATCH/out" 2>"$SCRATCH/err" &
+@test "a run stopped by TERM deletes its realm on the way out, records the stop and frees its slot (exit 143)" {
+    ccci-run custom-html --mode cold --ref main --run stopped --sso custom-html \
+        --cold 'sleep 30 & echo $! >"$PROBE/sleeper"; touch "$PROBE/started"; wait' >"$SCRATCH/out" 2>"$SCRATCH/err" &
     pid=$!
     for _ in $(seq 300); do [ -e "$PROBE/started" ] && break; sleep 0.1; done
     [ -e "$PROBE/started" ]
     [ "$(realms | jq 'length')" = 2 ]
+    SECONDS=0
     kill -TERM "$pid"
     rc=0
     wait "$pid" || rc=$?
     [ "$rc" -eq 143 ]
+    # At once, not after the command's 30 s, and nothing of the command is left.
+    [ "$SECONDS" -lt 10 ]
+    ! kill -0 "$(cat "$PROBE/sleeper")" 2>/dev/null
     [ "$(realms)" = '["master"]' ]
     slot_free
-    [ ! -e "$CCCI_STATE/results/stopped.json" ]
+    jq -e '.status == "error" and .exit == 143 and .signal == "TERM" and .result == "error:custom-html@main"
+        and .sso.decision == "realm" and .sso.deleted == true and .known_good.action == "none"
+        and .promotion == null' "$CCCI_STATE/results/stopped.json"
+    [ "$(stat -c %a "$CCCI_STATE/results/stopped.json")" = 600 ]
+    [ ! -s "$SCRATCH/out" ]
+}
+
+@test "a quick run stopped by INT: recorded (exit 143, signal INT), the known-good's state as far as known" {
+    seed
+    # A background job of a non-interactive shell starts with INT ignored: undo that, as a
+    # terminal's ^C would find it.
+    python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+        ccci-run custom-html --mode quick --ref main --run q-int --test 'touch "$PROBE/started"; sleep 30' --cold false \
+        >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    pid=$!
+    for _ in $(seq 600); do [ -e "$PROBE/started" ] && break; sleep 0.1; done
+    [ -e "$PROBE/started" ]
+    kill -INT "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ]
+    slot_free
+    jq -e '.status == "error" and .exit == 143 and .signal == "INT" and .mode == "quick" and .gates_merge == false
+        and (.known_good.action | IN("unknown", "restore-pending", "restored"))' "$CCCI_STATE/results/q-int.json"
+    [ ! -s "$SCRATCH/out" ]
+}
+
+@test "a stopped run's command that ignores TERM is KILLed after CCCI_KILL_GRACE; the record is written" {
+    CCCI_KILL_GRACE=1 ccci-run custom-html --mode cold --ref main --run deaf \
+        --cold 'trap "" TERM; touch "$PROBE/started"; sleep 30' >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    pid=$!
+    for _ in $(seq 300); do [ -e "$PROBE/started" ] && break; sleep 0.1; done
+    [ -e "$PROBE/started" ]
+    SECONDS=0
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ]
+    [ "$SECONDS" -lt 10 ]
+    grep -q 'did not stop within 1 s: KILL' "$SCRATCH/err"
+    slot_free
+    jq -e '.exit == 143 and .signal == "TERM"' "$CCCI_STATE/results/deaf.json"
 }
 
 @test "a busy pool: no slot within --slot-wait is 75, nothing run" {
