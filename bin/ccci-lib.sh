@@ -108,6 +108,17 @@ story_end() {
     exit "$1"
 }
 
+# raise_alert APP KIND MESSAGE [DETAILS-JSON]: raise it; a failure to raise is logged, never
+# fatal (the story goes on to its verdict). alert KIND MESSAGE [DETAILS-JSON] raises it for $app.
+raise_alert() {
+    alert_details=${4:-}
+    [ -n "$alert_details" ] || alert_details='{}'
+    printf '%s' "$alert_details" | ccci-alert raise --app "$1" --kind "$2" --message "$3" >/dev/null ||
+        log "could not raise alert $2"
+}
+# shellcheck disable=SC2154 # app is the sourcing script's
+alert() { raise_alert "$app" "$@"; }
+
 # fetch_recipe APP [ccci-app fetch arguments]: bring APP's recipe clone up to date before anything
 # judges it (the gate, "latest", a PR head). CCCI_SKIP_FETCH=1 skips it (drills, tests). A fetch
 # that fails (the network, the forge) raises `fetch-failed` and the story goes on with what is
@@ -124,9 +135,8 @@ fetch_recipe() {
     0) return 0 ;;
     69)
         log "fetching the recipe of $1 failed: going on with the local clone"
-        jq -cn --arg a "$1" '{app: $a, proceeding: "local clone"}' |
-            ccci-alert raise --app "$1" --kind fetch-failed --message "$1: fetching its recipe failed" >/dev/null ||
-            log "could not raise alert fetch-failed"
+        raise_alert "$1" fetch-failed "$1: fetching its recipe failed" \
+            "$(jq -cn --arg a "$1" '{app: $a, proceeding: "local clone"}')"
         ;;
     *) exit "$fetch_rc" ;;
     esac

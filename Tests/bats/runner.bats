@@ -107,6 +107,26 @@ mid_run() {
     [ "$rc" -eq 0 ] || cat "$SCRATCH/err"
 }
 
+# stop_mid_run SIGNAL CHECK COMMAND...: COMMAND (a ccci-run whose command touches
+# $PROBE/started) in the background with SIGINT at its default (a background job of a
+# non-interactive shell starts with it ignored; a terminal's ^C would find it at default); once
+# started, CHECK (a shell snippet) runs, then SIGNAL. Sets rc and took (seconds from the signal).
+stop_mid_run() {
+    local sig=$1 check=$2 pid
+    shift 2
+    python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+        "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    pid=$!
+    for _ in $(seq 600); do [ -e "$PROBE/started" ] && break; sleep 0.1; done
+    [ -e "$PROBE/started" ] || { cat "$SCRATCH/err"; return 1; }
+    eval "$check"
+    SECONDS=0
+    kill "-$sig" "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    took=$SECONDS
+}
+
 realms() { curl -sf "$KC/_standin/stats" | jq -c .realms; }
 slot_free() { ccci-lock --no-wait --slots 1 --pool runs -- true; }
 
@@ -244,20 +264,42 @@ EOF
     [ ! -e "$PROBE/env-cold" ]
 }
 
-@test "a run stopped by TERM deletes its realm on the way out and frees its slot (exit 143, no record)" {
-    ccci-run custom-html --mode cold --ref main --run stopped --sso custom-html --cold 'touch "$PROBE/started"; sleep 30' \
-        >"$SCRATCH/out" 2>"$SCRATCH/err" &
-    pid=$!
-    for _ in $(seq 300); do [ -e "$PROBE/started" ] && break; sleep 0.1; done
-    [ -e "$PROBE/started" ]
-    [ "$(realms | jq 'length')" = 2 ]
-    kill -TERM "$pid"
-    rc=0
-    wait "$pid" || rc=$?
+@test "a run stopped by TERM deletes its realm on the way out, records the stop and frees its slot (exit 143)" {
+    stop_mid_run TERM '[ "$(realms | jq length)" = 2 ]' \
+        ccci-run custom-html --mode cold --ref main --run stopped --sso custom-html \
+        --cold 'sleep 30 & echo $! >"$PROBE/sleeper"; touch "$PROBE/started"; wait'
     [ "$rc" -eq 143 ]
+    # At once, not after the command's 30 s, and nothing of the command is left.
+    [ "$took" -lt 10 ]
+    ! kill -0 "$(cat "$PROBE/sleeper")" 2>/dev/null
     [ "$(realms)" = '["master"]' ]
     slot_free
-    [ ! -e "$CCCI_STATE/results/stopped.json" ]
+    jq -e '.status == "error" and .exit == 143 and .signal == "TERM" and .result == "error:custom-html@main"
+        and .sso.decision == "realm" and .sso.deleted == true and .known_good.action == "none"
+        and .promotion == null' "$CCCI_STATE/results/stopped.json"
+    [ "$(stat -c %a "$CCCI_STATE/results/stopped.json")" = 600 ]
+    [ ! -s "$SCRATCH/out" ]
+}
+
+@test "a quick run stopped by INT: recorded (exit 143, signal INT), the known-good's state as far as known" {
+    seed
+    stop_mid_run INT : \
+        ccci-run custom-html --mode quick --ref main --run q-int --test 'touch "$PROBE/started"; sleep 30' --cold false
+    [ "$rc" -eq 143 ]
+    slot_free
+    jq -e '.status == "error" and .exit == 143 and .signal == "INT" and .mode == "quick" and .gates_merge == false
+        and (.known_good.action | IN("unknown", "restore-pending", "restored"))' "$CCCI_STATE/results/q-int.json"
+    [ ! -s "$SCRATCH/out" ]
+}
+
+@test "a stopped run's command that ignores TERM is KILLed after CCCI_KILL_GRACE; the record is written" {
+    CCCI_KILL_GRACE=1 stop_mid_run TERM : \
+        ccci-run custom-html --mode cold --ref main --run deaf --cold 'trap "" TERM; touch "$PROBE/started"; sleep 30'
+    [ "$rc" -eq 143 ]
+    [ "$took" -lt 10 ]
+    grep -q 'did not stop within 1 s: KILL' "$SCRATCH/err"
+    slot_free
+    jq -e '.exit == 143 and .signal == "TERM"' "$CCCI_STATE/results/deaf.json"
 }
 
 @test "a busy pool: no slot within --slot-wait is 75, nothing run" {
