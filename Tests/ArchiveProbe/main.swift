@@ -44,7 +44,7 @@ command.main { run in
         case "write":
             let tree = try openDirectory(args.operand("DIR")!)
             let path = args.operand("ARCHIVE")!
-            let out = path == "-" ? FileDescriptor.standardOutput : try FileDescriptor.open(path, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
+            let out = path == "-" ? FileDescriptor.standardOutput : try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
             var options = ArchiveWriter.Options()
             options.durable = !args.flag("no-sync")
             let s = try ArchiveWriter.write(tree: tree, to: out, options: options)

@@ -1,6 +1,6 @@
 // Trees and archives for the archive tests: a scratch directory holding a source tree, archives
 // as files, and hand-built members for the cases no honest writer produces.
-@testable import CCCIArchive
+import CCCIArchive
 import CCCICore
 import Glibc
 import Testing
@@ -67,19 +67,12 @@ struct Fixture {
     /// Archives the tree `rel` into the file `archive`.
     @discardableResult
     func write(_ rel: String, to archive: String) throws -> ArchiveSummary {
-        try write(rel, to: archive, access: O_WRONLY, copier: KernelCopy.copy)
-    }
-
-    /// `write`, with the archive opened with `access` (O_RDWR lets large files' data be copied
-    /// by the kernel) and the writer's copier.
-    func write(_ rel: String, to archive: String, access: CInt, copier: KernelCopy.Copier?) throws -> ArchiveSummary {
         let tree = try open(rel)
         defer { tree.closeQuietly() }
-        let out = try FileDescriptor.open(path(archive), access | O_CREAT | O_TRUNC, mode: 0o600)
+        let out = try FileDescriptor.open(path(archive), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
         defer { out.closeQuietly() }
         var options = ArchiveWriter.Options()
         options.durable = false
-        options.copier = copier
         return try ArchiveWriter.write(tree: tree, to: out, options: options)
     }
 

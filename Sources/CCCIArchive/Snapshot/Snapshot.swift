@@ -194,7 +194,7 @@ public struct SnapshotStore {
                 throw Failure(error, doing: "volume '\(v.name)' at '\(v.path)'")
             }
             defer { tree.closeQuietly() }
-            let file = try FileDescriptor.open("\(v.name.value).tar", relativeTo: out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+            let file = try FileDescriptor.open("\(v.name.value).tar", relativeTo: out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
             defer { file.closeQuietly() }
             let summary = try ArchiveWriter.write(tree: tree, to: file)
             var record = VolumeRecord(name: v.name, bytes: summary.bytes, entries: summary.entries, sha256: summary.sha256, treeDigest: summary.treeDigest)

@@ -15,11 +15,6 @@
 // writes were measured too, and were slower, here on ext4 and on a loop device.
 // A failed write stops the drain, which closes the buffer supply; the producer then fails at its
 // next flush with the drain's error.
-//
-// Large files' data can skip the buffers: the producer copies it into the archive inside the
-// kernel at its place in the stream and hashes it back from there (`copy`, KernelCopy.swift);
-// the drain, which writes the buffers in order at the descriptor's position, then only steps
-// over the copied bytes and starts their writeback.
 import CCCICore
 import Glibc
 
@@ -34,10 +29,6 @@ final class ArchiveOutput {
     private var hasher = SHA256()
     /// Only a regular file can be fsynced (a pipe or FIFO answers EINVAL).
     private let regular: Bool
-    /// The descriptor's position when writing started (stream offset 0), and whether file data
-    /// can be copied by the kernel and mapped back (KernelCopy.usable).
-    private var origin: Int64 = 0
-    let copies: Bool
 
     static let capacity = 1 << 20
     static let buffers = 4
@@ -46,11 +37,6 @@ final class ArchiveOutput {
         var regular = false
         do throws(SystemError) { regular = try fd.status().st_mode & S_IFMT == S_IFREG } catch { throw ArchiveError(error) }
         self.regular = regular
-        var copies = regular && KernelCopy.usable(fd)
-        if copies {
-            do throws(SystemError) { origin = try KernelCopy.advance(fd, by: 0) } catch { copies = false }
-        }
-        self.copies = copies
         drain = Drain(fd, writeback: writeback && regular)
         current = drain.buffers[0]
         for b in drain.buffers.dropFirst() { drain.free.put(b) }
@@ -127,39 +113,12 @@ final class ArchiveOutput {
     func flush() throws(ArchiveError) {
         guard used > 0 else { return }
         catchUp()
-        drain.full.put(.buffer(Chunk(buffer: current, count: used)))
+        drain.full.put(Chunk(buffer: current, count: used))
         flushed += Int64(used)
         used = 0
         hashed = 0
         guard let next = drain.free.take() else { throw stop() }
         current = next
-    }
-
-    /// Moves up to `count` bytes of `file`, from `offset`, into the archive inside the kernel, then
-    /// hashes them as they landed there (into the archive hash and `content`). Answers the bytes
-    /// moved: fewer than `count` when the kernel refused (the caller moves the rest itself).
-    func copy(
-        from file: FileDescriptor, at offset: Int64, count: Int64, content: inout ContentHasher, using copier: KernelCopy.Copier, path: [UInt8]
-    ) throws(ArchiveError) -> Int64 {
-        guard copies else { return 0 }
-        try flush()
-        var done: Int64 = 0
-        while done < count {
-            let at = origin + position
-            let n: Int
-            do throws(SystemError) { n = try copier(file, offset + done, drain.fd, at, Int(min(count - done, Int64(KernelCopy.window)))) } catch {
-                if KernelCopy.refused(error) { break }
-                throw ArchiveError(error, path: path)
-            }
-            if n == 0 { throw ArchiveError(.changed, "shrank while being read", path: ArchiveError.describe(path)) }
-            do throws(SystemError) {
-                try KernelCopy.withMapping(drain.fd, at: at, count: n) { landed in content.update(at: offset + done, landed, alongside: &hasher) }
-            } catch { throw ArchiveError(error) }
-            drain.full.put(.copied(n))
-            flushed += Int64(n)
-            done += Int64(n)
-        }
-        return done
     }
 
     /// Waits for the drain and answers its error.
@@ -191,18 +150,11 @@ final class ArchiveOutput {
         let count: Int
     }
 
-    /// What the drain gets, in stream order: a buffer to write, or bytes already copied into
-    /// place by the kernel to step over.
-    enum Piece {
-        case buffer(Chunk)
-        case copied(Int)
-    }
-
     /// The drain stage's state; touched by the worker thread until it is joined.
     final class Drain: @unchecked Sendable {
         let fd: FileDescriptor
         let buffers: [UnsafeMutableRawBufferPointer]
-        let full = HandOff<Piece>(capacity: 2 * ArchiveOutput.buffers)
+        let full = HandOff<Chunk>(capacity: ArchiveOutput.buffers)
         let free = HandOff<UnsafeMutableRawBufferPointer>(capacity: ArchiveOutput.buffers)
         var written: Int64 = 0
         var error: ArchiveError?
@@ -220,15 +172,9 @@ final class ArchiveOutput {
         deinit { for b in buffers { b.deallocate() } }
 
         func run() {
-            while let piece = full.take() {
-                switch piece {
-                case .buffer(let chunk):
-                    if error == nil { write(UnsafeRawBufferPointer(rebasing: chunk.buffer[0..<chunk.count])) }
-                    if error != nil { free.close() } else { free.put(chunk.buffer) }
-                case .copied(let count):
-                    if error == nil { skip(count) }
-                    if error != nil { free.close() }
-                }
+            while let chunk = full.take() {
+                if error == nil { write(UnsafeRawBufferPointer(rebasing: chunk.buffer[0..<chunk.count])) }
+                if error != nil { free.close() } else { free.put(chunk.buffer) }
             }
         }
 
@@ -237,19 +183,7 @@ final class ArchiveOutput {
                 self.error = ArchiveError(error)
                 return
             }
-            advanced(bytes.count)
-        }
-
-        private func skip(_ count: Int) {
-            do throws(SystemError) { _ = try KernelCopy.advance(fd, by: Int64(count)) } catch {
-                self.error = ArchiveError(error)
-                return
-            }
-            advanced(count)
-        }
-
-        private func advanced(_ count: Int) {
-            written += Int64(count)
+            written += Int64(bytes.count)
             if writeback && written - started >= Self.window {
                 // Not every file supports sync_file_range; the final fsync still makes it durable.
                 do throws(SystemError) { try fd.startWriteback(offset: started, count: written - started) } catch { writeback = false }

@@ -28,9 +28,6 @@ public enum ArchiveWriter {
         public var durable = true
         /// Archive device nodes; refused (permission) otherwise. Default: when running as root.
         public var allowDeviceNodes = Kernel.effectiveUserID == 0
-        /// How large files' data is moved into the archive inside the kernel (KernelCopy.swift);
-        /// nil: always through the buffers. Tests put a refusing copier here.
-        var copier: KernelCopy.Copier? = KernelCopy.copy
         public init() {}
     }
 
@@ -53,7 +50,7 @@ public enum ArchiveWriter {
                     throw ArchiveError(.unsupported, "a sparse file whose holes are out of proportion to its data (see docs/archive-format.md)", path: node.entry.pathText)
                 }
             }
-            let content = try write(node, to: out, copier: options.copier)
+            let content = try write(node, to: out)
             try digest.add(node.entry, content: content)
             entries += 1
         }
@@ -68,7 +65,7 @@ public enum ArchiveWriter {
     }
 
     /// Writes one member; answers the content SHA-256 of a regular file.
-    static func write(_ node: TreeNode, to out: ArchiveOutput, copier: KernelCopy.Copier?) throws(ArchiveError) -> SHA256Digest? {
+    static func write(_ node: TreeNode, to out: ArchiveOutput) throws(ArchiveError) -> SHA256Digest? {
         let e = node.entry
         let name = memberName(e.path, directory: e.type == .directory)
         var fields = Header.Fields()
@@ -157,16 +154,11 @@ public enum ArchiveWriter {
             }
         } else {
             var left = e.size
-            if let copier, e.size >= KernelCopy.threshold {
-                left -= try out.copy(from: file, at: 0, count: e.size, content: &hasher, using: copier, path: e.path)
-            }
-            let copied = e.size - left
             while left > 0 {
                 let space = try out.space(minimum: 64 << 10)
                 let want = Int(min(Int64(space.count), left))
                 let n: Int
-                let into = UnsafeMutableRawBufferPointer(rebasing: space[0..<want])
-                do throws(SystemError) { n = try copied == 0 ? file.read(into: into) : file.read(into: into, at: e.size - left) } catch {
+                do throws(SystemError) { n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: space[0..<want])) } catch {
                     throw ArchiveError(error, path: e.path)
                 }
                 if n == 0 { throw ArchiveError(.changed, "shrank while being read", path: e.pathText) }
