@@ -1,17 +1,14 @@
 // The archive byte stream on its way out, in two stages on two threads:
 //
 //   producer (the caller's thread)              drain (a worker thread)
-//   fills a 1 MiB buffer: headers, and file  -->  hashes the buffer into the archive's SHA-256,
-//   data read straight into it; hashes file       write(2)s it to the descriptor, starts
-//   data into the file's content hash        <--  writeback of every 8 MiB written
-//                                                 (sync_file_range), hands the buffer back
+//   fills a 1 MiB buffer: headers, and file  -->  write(2) to the descriptor, start writeback
+//   data read straight into it; hashes the        of every 8 MiB written (sync_file_range),
+//   archive bytes, file data together with   <--  hand the buffer back
+//   the file's content hash (one pass, two
+//   SHA-256 chains interleaved)
 //
 // Four buffers circulate through two bounded hand-offs, so memory stays at 4 MiB whatever the
-// archive's size. The SHA-256 is of exactly the bytes handed to the descriptor, in order, taken
-// from the buffer just before it is written. The two SHA-256 chains (archive, and each file's
-// content) run on the two threads: on this machine's CPUs two interleaved SHA-NI chains on one
-// thread (`ccci_sha256_update2`) cost 1.6-1.8 times one chain, and that thread was the
-// bottleneck (docs/archive-format.md, Performance).
+// archive's size. The SHA-256 is of exactly the bytes handed to the descriptor, in order.
 // Writeback is started as soon as each window is written and never waited for here: the final
 // fsync then has little left to do, while waiting on older windows (to bound dirty memory) was
 // measured to cost more than it saves; the kernel's dirty limits bound memory anyway. O_DIRECT
@@ -26,7 +23,10 @@ final class ArchiveOutput {
     private var thread: WorkerThread?
     private var current: UnsafeMutableRawBufferPointer
     private var used = 0
+    /// Bytes of the current buffer already fed to `hasher`.
+    private var hashed = 0
     private var flushed: Int64 = 0
+    private var hasher = SHA256()
     /// Only a regular file can be fsynced (a pipe or FIFO answers EINVAL).
     private let regular: Bool
 
@@ -95,19 +95,28 @@ final class ArchiveOutput {
         return UnsafeMutableRawBufferPointer(rebasing: current[used..<Self.capacity])
     }
 
-    /// Commits `count` bytes of a file's data written into `space`, hashing them into the file's
-    /// content hash at `offset` (the drain hashes them for the archive).
+    /// Commits `count` bytes of a file's data written into `space`, hashing them for the archive
+    /// and, in the same pass, into the file's content hash at `offset`.
     func commit(_ count: Int, content: inout ContentHasher, at offset: Int64) {
-        content.update(at: offset, UnsafeRawBufferPointer(rebasing: current[used..<used + count]))
+        catchUp()
+        content.update(at: offset, UnsafeRawBufferPointer(rebasing: current[used..<used + count]), alongside: &hasher)
         used += count
+        hashed = used
+    }
+
+    private func catchUp() {
+        if hashed < used { hasher.update(UnsafeRawBufferPointer(rebasing: current[hashed..<used])) }
+        hashed = used
     }
 
     /// Hands the current buffer to the drain and takes a free one.
     func flush() throws(ArchiveError) {
         guard used > 0 else { return }
+        catchUp()
         drain.full.put(Chunk(buffer: current, count: used))
         flushed += Int64(used)
         used = 0
+        hashed = 0
         guard let next = drain.free.take() else { throw stop() }
         current = next
     }
@@ -131,7 +140,9 @@ final class ArchiveOutput {
         if sync && regular {
             do throws(SystemError) { try drain.fd.sync() } catch { throw ArchiveError(error) }
         }
-        return (drain.hasher.finalize(), drain.written)
+        let digest = hasher.finalize()
+        hasher = SHA256()
+        return (digest, drain.written)
     }
 
     struct Chunk: @unchecked Sendable {
@@ -146,8 +157,6 @@ final class ArchiveOutput {
         let full = HandOff<Chunk>(capacity: ArchiveOutput.buffers)
         let free = HandOff<UnsafeMutableRawBufferPointer>(capacity: ArchiveOutput.buffers)
         var written: Int64 = 0
-        /// The archive's SHA-256, of every byte written, in order.
-        var hasher = SHA256()
         var error: ArchiveError?
         var writeback: Bool
         var started: Int64 = 0
@@ -170,7 +179,6 @@ final class ArchiveOutput {
         }
 
         private func write(_ bytes: UnsafeRawBufferPointer) {
-            hasher.update(bytes)
             do throws(SystemError) { try fd.writeAll(bytes) } catch {
                 self.error = ArchiveError(error)
                 return
