@@ -35,7 +35,6 @@ public enum ArchiveWriter {
     public static func write(tree: FileDescriptor, to output: FileDescriptor, options: Options = Options()) throws(ArchiveError) -> ArchiveSummary {
         let out = try ArchiveOutput(output, writeback: options.durable)
         var walk = TreeWalk(allowDeviceNodes: options.allowDeviceNodes)
-        var digest = TreeDigest()
         var entries = 0
         var judgement = Judgement(allowDeviceNodes: true)  // TreeWalk applies the device policy
         var holes: Int64 = 0
@@ -51,21 +50,22 @@ public enum ArchiveWriter {
                 }
             }
             let content = try write(node, to: out)
-            try digest.add(node.entry, content: content)
+            out.endEntry(node.entry, content: content)
             entries += 1
         }
         try judgement.finish()
         try out.appendZeros(2 * Header.size)
         let record = Int(out.position % 10240)
         if record != 0 { try out.appendZeros(10240 - record) }
-        let (sha256, bytes) = try out.finish(sync: options.durable)
+        let (sha256, bytes, treeDigest) = try out.finish(sync: options.durable)
         return ArchiveSummary(
-            sha256: sha256, bytes: bytes, entries: entries, treeDigest: digest.finalize(),
+            sha256: sha256, bytes: bytes, entries: entries, treeDigest: treeDigest,
             skipped: walk.skipped.map { String(decoding: $0, as: UTF8.self) })
     }
 
-    /// Writes one member; answers the content SHA-256 of a regular file.
-    static func write(_ node: TreeNode, to out: ArchiveOutput) throws(ArchiveError) -> SHA256Digest? {
+    /// Writes one member; answers whether it carries a regular file's content (which the output
+    /// hashes).
+    static func write(_ node: TreeNode, to out: ArchiveOutput) throws(ArchiveError) -> Bool {
         let e = node.entry
         let name = memberName(e.path, directory: e.type == .directory)
         var fields = Header.Fields()
@@ -136,9 +136,8 @@ public enum ArchiveWriter {
             try out.padToBlock()
         }
         try out.append(Header.encode(fields))
-        guard e.type == .file, let file = node.file else { return nil }
+        guard e.type == .file, let file = node.file else { return false }
 
-        var hasher = ContentHasher()
         if let regions = e.regions {
             try out.append(sparseMap)
             for region in regions {
@@ -148,7 +147,7 @@ public enum ArchiveWriter {
                     let space = try out.space(minimum: 64 << 10)
                     let want = Int(min(Int64(space.count), end - offset))
                     let n = try TreeDigest.readFile(file, into: UnsafeMutableRawBufferPointer(rebasing: space[0..<want]), at: offset, path: e)
-                    out.commit(n, content: &hasher, at: offset)
+                    out.commit(n, at: offset)
                     offset += Int64(n)
                 }
             }
@@ -162,7 +161,7 @@ public enum ArchiveWriter {
                     throw ArchiveError(error, path: e.path)
                 }
                 if n == 0 { throw ArchiveError(.changed, "shrank while being read", path: e.pathText) }
-                out.commit(n, content: &hasher, at: e.size - left)
+                out.commit(n, at: e.size - left)
                 left -= Int64(n)
             }
         }
@@ -172,7 +171,7 @@ public enum ArchiveWriter {
         if Int64(after.st_size) != e.size || after.st_mtim.tv_sec != Int(e.modified.seconds) || after.st_mtim.tv_nsec != e.modified.nanoseconds {
             throw ArchiveError(.changed, "changed while being read", path: e.pathText)
         }
-        return hasher.finalize(size: e.size)
+        return true
     }
 
     /// "./" + path, with a trailing "/" for directories; "./" for the root.
