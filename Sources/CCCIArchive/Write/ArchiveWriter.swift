@@ -35,6 +35,7 @@ public enum ArchiveWriter {
     public static func write(tree: FileDescriptor, to output: FileDescriptor, options: Options = Options()) throws(ArchiveError) -> ArchiveSummary {
         let out = try ArchiveOutput(output, writeback: options.durable)
         var walk = TreeWalk(allowDeviceNodes: options.allowDeviceNodes)
+        var digest = TreeDigest()
         var entries = 0
         var judgement = Judgement(allowDeviceNodes: true)  // TreeWalk applies the device policy
         var holes: Int64 = 0
@@ -50,22 +51,21 @@ public enum ArchiveWriter {
                 }
             }
             let content = try write(node, to: out)
-            out.endEntry(node.entry, content: content)
+            try digest.add(node.entry, content: content)
             entries += 1
         }
         try judgement.finish()
         try out.appendZeros(2 * Header.size)
         let record = Int(out.position % 10240)
         if record != 0 { try out.appendZeros(10240 - record) }
-        let (sha256, bytes, treeDigest) = try out.finish(sync: options.durable)
+        let (sha256, bytes) = try out.finish(sync: options.durable)
         return ArchiveSummary(
-            sha256: sha256, bytes: bytes, entries: entries, treeDigest: treeDigest,
+            sha256: sha256, bytes: bytes, entries: entries, treeDigest: digest.finalize(),
             skipped: walk.skipped.map { String(decoding: $0, as: UTF8.self) })
     }
 
-    /// Writes one member; answers whether it carries a regular file's content (which the output
-    /// hashes).
-    static func write(_ node: TreeNode, to out: ArchiveOutput) throws(ArchiveError) -> Bool {
+    /// Writes one member; answers the content SHA-256 of a regular file.
+    static func write(_ node: TreeNode, to out: ArchiveOutput) throws(ArchiveError) -> SHA256Digest? {
         let e = node.entry
         let name = memberName(e.path, directory: e.type == .directory)
         var fields = Header.Fields()
@@ -136,8 +136,9 @@ public enum ArchiveWriter {
             try out.padToBlock()
         }
         try out.append(Header.encode(fields))
-        guard e.type == .file, let file = node.file else { return false }
+        guard e.type == .file, let file = node.file else { return nil }
 
+        var hasher = ContentHasher()
         if let regions = e.regions {
             try out.append(sparseMap)
             for region in regions {
@@ -147,7 +148,7 @@ public enum ArchiveWriter {
                     let space = try out.space(minimum: 64 << 10)
                     let want = Int(min(Int64(space.count), end - offset))
                     let n = try TreeDigest.readFile(file, into: UnsafeMutableRawBufferPointer(rebasing: space[0..<want]), at: offset, path: e)
-                    out.commit(n, at: offset)
+                    out.commit(n, content: &hasher, at: offset)
                     offset += Int64(n)
                 }
             }
@@ -161,7 +162,7 @@ public enum ArchiveWriter {
                     throw ArchiveError(error, path: e.path)
                 }
                 if n == 0 { throw ArchiveError(.changed, "shrank while being read", path: e.pathText) }
-                out.commit(n, at: e.size - left)
+                out.commit(n, content: &hasher, at: e.size - left)
                 left -= Int64(n)
             }
         }
@@ -171,7 +172,7 @@ public enum ArchiveWriter {
         if Int64(after.st_size) != e.size || after.st_mtim.tv_sec != Int(e.modified.seconds) || after.st_mtim.tv_nsec != e.modified.nanoseconds {
             throw ArchiveError(.changed, "changed while being read", path: e.pathText)
         }
-        return true
+        return hasher.finalize(size: e.size)
     }
 
     /// "./" + path, with a trailing "/" for directories; "./" for the root.
