@@ -72,6 +72,38 @@ func members(_ f: Fixture, _ archive: String) throws -> [Entry] {
         #expect(try f.read("a.tar") == f.read("b.tar"))
     }
 
+    /// The hasher thread gets each buffer with marks for file data and entry ends: files that
+    /// span buffers, end exactly at a buffer's end, or hold nothing must hash as a reader and the
+    /// tree walk see them.
+    @Test func hashesAndTreeDigestHoldAcrossBufferBoundaries() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.dir("src")
+        try f.dir("src/many")
+        var seed: UInt64 = 42
+        func bytes(_ n: Int) -> [UInt8] {
+            (0..<n).map { _ in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: seed >> 33)
+            }
+        }
+        try f.file("src/big", bytes(3 * ArchiveOutput.capacity + 7))
+        try f.file("src/buffer-sized", bytes(ArchiveOutput.capacity))
+        try f.file("src/empty", [])
+        for i in 0..<400 { try f.file("src/many/\(i)", bytes((i * 997) % 9000)) }
+        try f.sparse("src/sparse", size: 4 << 20, data: [(1 << 20, bytes(5000))])
+        try f.hardLink("src/many/7", "src/link")
+        let s = try f.write("src", to: "a.tar")
+        var whole = SHA256()
+        let archive = try f.read("a.tar")
+        archive.withUnsafeBytes { whole.update($0) }
+        #expect(s.sha256 == whole.finalize())
+        #expect(s.bytes == Int64(archive.count))
+        #expect(s.treeDigest == (try f.digest("src")))
+        let read = try f.verify("a.tar", expected: s.sha256)
+        #expect(read.treeDigest == s.treeDigest && read.entries == s.entries)
+    }
+
     @Test func summaryMatchesSha256sumOfTheFile() throws {
         let f = try Fixture()
         defer { f.remove() }
