@@ -2,8 +2,9 @@
 // unless fetching is the point. abra exits 1 on any fatal error with a line containing `FATA`,
 // which the real host printed on stdout: both streams are captured and the FATA line becomes our
 // error message; the end of what it said (`tail`: at most 20 lines and 4 KiB, terminal escapes
-// removed) goes into the error's details as `abra_tail`, never to our stdout. Some abra versions insist on a terminal even with -n; `terminal` runs it under
-// a pseudo-terminal (the seeds used `script -qec`).
+// removed) goes into the error's details as `abra_tail`, never to our stdout. Some abra versions
+// insist on a terminal even with -n; `terminal` runs it under a pseudo-terminal (the seeds used
+// `script -qec`).
 import Glibc
 
 public struct Abra: Sendable {
