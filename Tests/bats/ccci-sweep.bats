@@ -41,7 +41,8 @@ teardown() { porcelain_teardown; }
     echo "$output" | jq -e '.failed == 1 and .result == "failed" and (.disk.state_kib >= 0)'
     ccci-canon has custom-html | jq -e '.has == true'
     [ ! -e "$CCCI_STATE/twovol/canonical.json" ]
-    ccci-alert list | jq -e 'select(.kind == "sweep-failed") | .app == "sweep"'
+    ccci-alert list | jq -e 'select(.kind == "sweep-failed") | .app == "sweep" and .details.failed == 1
+        and (.details.recipes | map(.recipe)) == ["twovol"]'
     # the canonical is left data-warm: undeployed, volumes kept
     [ "$(ccci-app status custom-html | jq -r .deployed)" = false ]
     [ -n "$(docker volume ls -q --filter "label=com.docker.stack.namespace=$(th_stack "warm-custom-html.$CCCI_BASE_DOMAIN")")" ]

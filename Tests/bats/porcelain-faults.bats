@@ -244,6 +244,8 @@ fake_df() {
     run -0 --separate-stderr ccci-sweep --test true --infra-file "$case_dir/infra" --min-free-percent 10 --health-timeout 1 --deploy-timeout 1
     last_record | jq -e '(.disk.low | test("9% free")) and .disk.pruned_images == ["image: Total reclaimed space: 0B"]'
     [[ "$(alerts)" == *disk-low* ]]
+    ccci-alert list | jq -se 'map(select(.kind == "disk-low"))[0].details | .min_free_percent == 10 and (.low | test("9% free"))
+        and .pruned == ["image: Total reclaimed space: 0B"] and .in_flight == ""'
     grep -q $'\tccci-app\tprune-dangling' "$FAULT_DIR/calls"
 }
 
