@@ -40,6 +40,34 @@ last_record() { printf '%s\n' "$output" | tail -n 1; }
     [[ "$(alerts)" == *advance-failed* ]]
 }
 
+@test "sweep: each recipe's cold run holds a slot of the run pool, as a CI run does" {
+    start sweep
+    # shellcheck disable=SC2016 # the test command expands them
+    run -0 --separate-stderr ccci-sweep --infra-file "$case_dir/infra" --health-timeout 1 --deploy-timeout 1 \
+        --test 'echo "slot=${CCCI_SLOT:-none}" >"$CCCI_STATE/seen"; flock -n "$CCCI_STATE/slots/runs/0" true || echo busy >>"$CCCI_STATE/seen"'
+    [ "$(cat "$CCCI_STATE/seen")" = $'slot=0\nbusy' ]
+    last_record | jq -e '.recipes[0].promoted == true'
+    # The advance held one too, and both were let go: the slot is free now.
+    grep -q $'\tccci-lock\t.*--pool runs -- ccci-advance ' "$FAULT_DIR/calls"
+    grep -q $'\tccci-advance\t' "$FAULT_DIR/calls"
+    flock -n "$CCCI_STATE/slots/runs/0" true
+}
+
+@test "sweep: no run slot for the advance within --slot-wait: not promoted (exit 75 noted), the known-good stays" {
+    start sweep
+    # The cold run leaves a process behind that inherited its slot (as a careless test
+    # command's daemon would): the slot stays busy after the cold run, so the advance waits.
+    # shellcheck disable=SC2016
+    run -1 --separate-stderr ccci-sweep --test 'sleep 30 & echo $! >"$CCCI_STATE/left-behind"' \
+        --infra-file "$case_dir/infra" --health-timeout 1 --deploy-timeout 1 --slot-wait 1
+    kill "$(cat "$CCCI_STATE/left-behind")"
+    last_record | jq -e '.recipes[0].status == "pass" and .recipes[0].promoted == false
+        and (.recipes[0].note | test("exit 75"))'
+    [ "$(jq -r .version "$M/ch.record")" = 1.0.0+1 ]
+    ! grep -q $'\tccci-advance' "$FAULT_DIR/calls"
+    [[ "$(alerts)" == *sweep-failed* ]]
+}
+
 @test "sweep: infra[].exit is the reconciler's own status" {
     start sweep
     touch "$M/kc.unhealthy.1.0.1+1"
