@@ -202,7 +202,8 @@ in
         example = [ "/run/current-system/sw/bin/cc-ci-run" "--cold" ];
         description = "The operator's cold run as an argv (one element per word), given CCCI_RECIPE, CCCI_VERSION, CCCI_RUN, CCCI_MODE. For shell syntax write [ \"sh\" \"-c\" \"...\" ].";
       };
-      slots = mkOption { type = types.ints.positive; default = 1; description = "Run slots (a busy one means a run is in flight)."; };
+      slots = mkOption { type = types.ints.positive; default = 1; description = "Run slots (a busy one means a run is in flight); each recipe's cold run and advance holds one."; };
+      slotWait = mkOption { type = types.ints.unsigned; default = 3600; description = "Seconds a recipe waits for a free run slot before it counts as failed (--slot-wait)."; };
       doctor = {
         enable = mkOption { type = types.bool; default = true; description = "Run ccci-doctor (read-only preflight) before each sweep."; };
         blocking = mkOption { type = types.bool; default = false; description = "A failing ccci-doctor stops the sweep (default: it only warns in the journal)."; };
@@ -325,7 +326,7 @@ in
           ExecStartPre = optional cfg.sweep.doctor.enable
             ((if cfg.sweep.doctor.blocking then "" else "-") + "${bin}/ccci-doctor");
           ExecStart = execScript "ci-warm-sweep"
-            [ "${bin}/ccci-sweep" "--test" (escapeShellArgs cfg.sweep.testCommand) "--slots" (toString cfg.sweep.slots) ];
+            [ "${bin}/ccci-sweep" "--test" (escapeShellArgs cfg.sweep.testCommand) "--slots" (toString cfg.sweep.slots) "--slot-wait" (toString cfg.sweep.slotWait) ];
           TimeoutStartSec = cfg.sweep.timeoutSec;
         };
       };

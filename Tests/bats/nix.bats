@@ -137,6 +137,8 @@ eval_module() {
     ARGV_OUT=$SCRATCH/argv2 sh -c "$MOD/printargs $test_line" </dev/null
     want=$(nix-instantiate --eval --strict --json -E "(import $REPO/nix/test/config.nix { }).services.ci-warm.sweep.testCommand" | jq -r '.[]')
     [ "$(cat "$SCRATCH/argv2")" = "$want" ] || fail "test argv: $(cat "$SCRATCH/argv2") wanted: $want"
+    # The run pool's cap and how long a recipe waits for a slot follow the options.
+    [ "$(sed -n '3,6p' "$SCRATCH/argv" | tr '\n' ' ')" = "--slots 1 --slot-wait 3600 " ]
 }
 
 @test "every unit alerts on its own failure: OnFailure= names the unit-failed handler, whose command raises unit-failed" {

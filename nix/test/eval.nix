@@ -47,6 +47,7 @@ let
       bool = mk "bool" isBool;
       package = mk "package" (v: isString v || isAttrs v);
       ints.positive = mk "positive integer" (v: isInt v && v > 0);
+      ints.unsigned = mk "unsigned integer, meaning >=0" (v: isInt v && v >= 0);
       strMatching = re: mk "string matching ${toJSON re}" (v: isString v && match re v != null);
       addCheck = t: c: t // { check = v: t.check v && c v; };
       listOf = t: mk "listOf" isList // { elemType = t; description = "list of ${t.description}"; };
