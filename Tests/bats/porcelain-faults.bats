@@ -366,7 +366,8 @@ fake_df() {
     [ "$(jq -r .version "$M/ch.record")" = 1.1.0+1 ]
 }
 
-# The matrix: every story, every call in turn made to fail each way, two stories at a time. The
+# The matrix: every story, every call in turn made to fail each way, CCCI_MATRIX_JOBS stories
+# at a time (default 2; Tests/run gives 1, as this file runs beside the test host's). The
 # quick lane gets every fault kind (its 2 means "run cold", so a tool's own 2 must never leak);
 # the others every kind but exit=2 (a kill already makes a tool crash with a code that is no
 # verdict); the sweep, which nests reconcile and advance, a failure and a kill. The whole matrix
@@ -379,7 +380,7 @@ fake_df() {
         done
         for s in quick quick:red quick:unhealthy; do echo "$s exit=1 exit=2 exit=69 after=74 kill"; done
         echo "sweep exit=69 kill"
-    } | xargs -P 2 -L 1 sh -c 'story=$1; "$0" "$@" >"$LOGS/matrix.$story.log" 2>&1; echo "$?" >>"$LOGS/matrix.$story.log"' \
+    } | xargs -P "${CCCI_MATRIX_JOBS:-2}" -L 1 sh -c 'story=$1; "$0" "$@" >"$LOGS/matrix.$story.log" 2>&1; echo "$?" >>"$LOGS/matrix.$story.log"' \
         "$fault_here/matrix"
     cat "$LOGS"/matrix.*.log >&3
     total=$(cat "$LOGS"/matrix.*.log | sed -n 's/^matrix .*: \([0-9]*\) cases.*/\1/p' | awk '{s += $1} END {print s + 0}')
