@@ -37,7 +37,7 @@ teardown() { porcelain_teardown; }
     assert_failure 1
     echo "$output" | jq -e '.infra[0].app == "traefik" and .infra[0].result == "upgraded:5.1.1+v3.6.15->5.1.2+v3.6.16"'
     echo "$output" | jq -e '.recipes[] | select(.recipe == "custom-html") | .status == "pass" and .promoted == true and .version == "1.1.0+1.28.0"'
-    echo "$output" | jq -e '.recipes[] | select(.recipe == "twovol") | .status == "fail" and .promoted == false'
+    echo "$output" | jq -e '.recipes[] | select(.recipe == "twovol") | .status == "fail" and .promoted == false and .note == "cold run exit 1"'
     echo "$output" | jq -e '.failed == 1 and .result == "failed" and (.disk.state_kib >= 0)'
     ccci-canon has custom-html | jq -e '.has == true'
     [ ! -e "$CCCI_STATE/twovol/canonical.json" ]
