@@ -7,20 +7,16 @@
 load ../testhost/lib/testhost
 load helpers
 load porcelain
-
-STANDIN=$BATS_TEST_DIRNAME/../keycloak/keycloak-standin
+load keycloak
 
 setup_file() {
     testhost_setup_file --private custom-html
+    keycloak_start
     AUX=$(mktemp -d)
     export AUX
-    printf 'kc-%s\n' "$RANDOM$RANDOM" >"$AUX/admin-password"
-    chmod 600 "$AUX/admin-password"
-    "$STANDIN" --admin-password-file "$AUX/admin-password" --port-file "$AUX/kc-port" 3>&- >/dev/null 2>&1 &
-    echo $! >"$AUX/kc-pid"
     python3 "$BATS_TEST_DIRNAME/../fixtures/httpd.py" "$AUX/http-port" 3>&- &
     echo $! >"$AUX/http-pid"
-    for _ in $(seq 100); do [ -f "$AUX/kc-port" ] && [ -f "$AUX/http-port" ] && break; sleep 0.05; done
+    for _ in $(seq 100); do [ -f "$AUX/http-port" ] && break; sleep 0.05; done
     # the recipe clone is fetchable: its origin is a bare copy
     git clone -q --bare "$ABRA_DIR/recipes/custom-html" "$AUX/custom-html.git"
     git -C "$ABRA_DIR/recipes/custom-html" remote add origin "$AUX/custom-html.git"
@@ -33,14 +29,15 @@ setup_file() {
 
 teardown_file() {
     th_cleanup_app "$(cat "$AUX/warm")"
-    kill "$(cat "$AUX/kc-pid")" "$(cat "$AUX/http-pid")" 2>/dev/null || true
+    kill "$(cat "$AUX/http-pid")" 2>/dev/null || true
     rm -rf "$AUX"
+    keycloak_stop
 }
 
 setup() {
     porcelain_setup
     WARM=$(cat "$AUX/warm")
-    export CCCI_KEYCLOAK_URL=http://127.0.0.1:$(cat "$AUX/kc-port") CCCI_KEYCLOAK_ADMIN_PASSWORD_FILE=$AUX/admin-password
+    keycloak_env
     curl -sf -X POST "$CCCI_KEYCLOAK_URL/_standin/reset"
     HTTP=http://127.0.0.1:$(cat "$AUX/http-port")
     export CCCI_ENROLLED=$SCRATCH/enrolled
